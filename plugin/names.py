@@ -39,6 +39,26 @@ class Sender(StrEnum):
 
 EMAIL_CHANNEL = "email"
 
+# How a client would name the channel a message came by (Zammad article types).
+CHANNEL_NAMES = {
+    "email": "email",
+    "web": "the web form",
+    "phone": "phone",
+    "sms": "SMS",
+    "chat": "chat",
+    "fax": "fax",
+    "note": "note",
+    "telegram personal-message": "Telegram",
+    "whatsapp message": "WhatsApp",
+    "facebook feed post": "Facebook",
+    "facebook feed comment": "Facebook",
+    "facebook direct-message": "Facebook Messenger",
+    "twitter status": "Twitter",
+    "twitter direct-message": "Twitter direct message",
+    "hangouts": "Hangouts",
+    "messenger": "Messenger",
+}
+
 # Flags that turn a request away: no due date, a reply with instructions, closed.
 TURN_AWAY_FLAGS = frozenset({Flag.NON_EMAIL_CHANNEL, Flag.WRONG_ADDRESS})
 

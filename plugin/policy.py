@@ -19,7 +19,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-import jinja2
 import yaml
 from pydantic import (
     AfterValidator,
@@ -35,6 +34,7 @@ from pydantic import (
 
 from plugin.business_hours import BusinessCalendar, CalendarError, closed_days
 from plugin.names import Clock, Flag
+from plugin.templating import CompiledTemplates, compile_templates
 
 BUILTIN_POLICY = "xstore"
 # Top-level sections merged key by key over the built-in policy; all others replace.
@@ -309,21 +309,10 @@ class Policy(_Strict):
 
     @field_validator("templates")
     @classmethod
-    def _templates_compile(cls, templates: Templates) -> Templates:
-        texts = {
-            "reply_subject": templates.reply_subject,
-            "reply_body": templates.reply_body,
-            "note": templates.note,
-        } | {f"reasons.{flag}": text for flag, text in templates.reasons.items()}
-        environment = jinja2.Environment(autoescape=True)
-        problems = []
-        for key, text in texts.items():
-            try:
-                environment.parse(text)
-            except jinja2.TemplateSyntaxError as exc:
-                problems.append(f"{key}: template error on its line {exc.lineno}: {exc.message}")
-        if problems:
-            raise ValueError("; ".join(problems))
+    def _templates_render(cls, templates: Templates) -> Templates:
+        compile_templates(
+            templates.reply_subject, templates.reply_body, templates.reasons, templates.note
+        )
         return templates
 
     # -- derived helpers, built once ------------------------------------------
@@ -342,6 +331,11 @@ class Policy(_Strict):
             return BusinessCalendar(self.zone, weekly, closed)
         except CalendarError as exc:
             raise PolicyError([Problem("policy", "holidays", None, str(exc))]) from exc
+
+    @cached_property
+    def compiled_templates(self) -> CompiledTemplates:
+        t = self.templates
+        return compile_templates(t.reply_subject, t.reply_body, t.reasons, t.note)
 
     @cached_property
     def priority_marker_pattern(self) -> re.Pattern[str] | None:

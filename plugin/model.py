@@ -1,0 +1,73 @@
+"""The helpdesk-neutral view of a ticket and the message being judged.
+
+Adapters (``plugin.zammad.payload`` first) turn a helpdesk's own payload into
+these; the rules and ``evaluate()`` see nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from plugin.names import Flag, Sender
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who the ticket is for."""
+
+    email: str | None = None
+    name: str | None = None
+    organization: str | None = None
+    # Tier named by the helpdesk's organization record, if the policy reads one.
+    organization_tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One article on a ticket: a mail, a chat message, a phone note..."""
+
+    channel: str
+    sender: Sender
+    body: str = ""
+    content_type: str = "text/plain"
+    subject: str = ""
+    from_address: str | None = None
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    internal: bool = False
+    created_at: datetime | None = None
+    attachment_count: int = 0
+    # Mail headers the helpdesk kept (names in any case) and its own auto-response verdict.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    is_auto_response: bool = False
+    written_by_bot: bool = False
+    id: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket and what the helpdesk already holds about it."""
+
+    id: int | str
+    number: str
+    title: str
+    customer: Customer
+    created_at: datetime | None = None
+    is_new: bool = True
+    state: str | None = None
+    priority: str | None = None
+    # What the helpdesk remembers of earlier evaluations: tags, the due date
+    # already set, and the reasons the bot's earlier replies gave.
+    tags: frozenset[str] = frozenset()
+    due_at: datetime | None = None
+    replied_reasons: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a rule found, with a reason an agent can read."""
+
+    flag: Flag
+    reason: str

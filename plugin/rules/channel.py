@@ -1,0 +1,37 @@
+"""Only email tickets, only to the ticket system's addresses (P5)."""
+
+from __future__ import annotations
+
+from email.utils import getaddresses
+
+from plugin.model import Finding, Message
+from plugin.names import EMAIL_CHANNEL, Flag
+from plugin.policy import Policy
+
+
+def addresses(fields: tuple[str, ...]) -> list[str]:
+    """Bare, lower-case addresses from To/Cc header values (display names dropped)."""
+    return [address.strip().lower() for _name, address in getaddresses(list(fields)) if "@" in address]
+
+
+def channel_finding(message: Message, policy: Policy) -> Finding | None:
+    """A finding when the message came by a channel the policy does not accept."""
+    channel = message.channel.strip().lower()
+    if channel in policy.allowed_channels:
+        return None
+    accepted = ", ".join(policy.allowed_channels)
+    return Finding(Flag.NON_EMAIL_CHANNEL, f"came by '{channel}'; only {accepted} is accepted")
+
+
+def address_finding(message: Message, policy: Policy) -> Finding | None:
+    """A finding when an email names none of the ticket addresses in To or Cc."""
+    if message.channel.strip().lower() != EMAIL_CHANNEL or not policy.ticket_addresses:
+        return None
+    recipients = addresses(message.to + message.cc)
+    if any(recipient in policy.ticket_addresses for recipient in recipients):
+        return None
+    sent_to = ", ".join(recipients) or "no address"
+    return Finding(
+        Flag.WRONG_ADDRESS,
+        f"sent to {sent_to}, not to a ticket address ({', '.join(policy.ticket_addresses)})",
+    )

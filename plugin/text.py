@@ -1,0 +1,162 @@
+"""Turning real mail into the text a person wrote: subjects and bodies.
+
+Mail arrives as HTML or plain text, MIME-encoded subjects, with quoted
+earlier messages, forwarded headers and signatures. The classifiers judge only
+what the customer wrote this time, so everything else is removed here.
+"""
+
+from __future__ import annotations
+
+import re
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from html import unescape
+from html.parser import HTMLParser
+
+# Reply and forward prefixes in the languages mail clients use, e.g. "Re:",
+# "Fwd:", "AW:", "WG:", "SV:", "VS:", "TR:", "Antw:", "RV:", "Odp:", "回复:".
+_PREFIX_WORDS = (
+    r"re|fw|fwd|aw|wg|sv|vs|vb|tr|antw|antwort|doorst|rv|enc|odp|pd|vl|ynt|ilt|"
+    r"réf|ref|r|rif|res|atb|fs|bls|continue|回复|回覆|答复|转发|轉寄|返信|転送|Ответ|Отв|Пересл"
+)
+_SUBJECT_PREFIX = re.compile(
+    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
+)
+# Ticket-number tags such as "[Ticket#10081]", "[#123]", "(Ticket#123)", "[Ticket #12]".
+_TICKET_TAG = re.compile(r"[\[(]\s*(?:ticket\s*)?#\s*\d+\s*[\])]", re.IGNORECASE)
+
+_BLOCK_TAGS = frozenset(
+    {"br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr"}
+)
+_DROPPED_TAGS = frozenset({"blockquote", "script", "style", "head", "title"})
+# HTML containers mail clients put quoted mail or signatures in; the text ends there.
+_STOP_MARKERS = (
+    "js-signaturemarker",
+    "gmail_quote",
+    "gmail_signature",
+    "moz-cite-prefix",
+    "moz-signature",
+    "yahoo_quoted",
+    "divrplyfwdmsg",
+    "appendonsend",
+    "ms-outlook-mobile-signature",
+)
+
+# A line that introduces a quoted earlier message; everything after it is dropped.
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:"
+    r"on\b.{0,200}\bwrote:?|"
+    r"am\b.{0,200}\bschrieb.{0,80}:?|"
+    r"le\b.{0,200}\ba écrit\s*:?|"
+    r"el\b.{0,200}\bescribió\s*:?|"
+    r"op\b.{0,200}\bschreef.{0,80}:?|"
+    r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
+    r"mensaje original|oorspronklike boodskap|forwarded message|weitergeleitete nachricht)"
+    r"\s*-{2,}|"
+    r"_{10,}|"
+    r"(?:from|von|de|van):\s.+\s*$"
+    r")",
+    re.IGNORECASE,
+)
+_SIGNATURE_START = re.compile(
+    r"^\s*(?:--\s*|__\s*|"
+    r"sent from my .*|get outlook for .*|von meinem .* gesendet|envoyé de mon .*|"
+    r"(?:kind |best |warm |many )?regards,?|thanks(?: and regards)?,?|thank you,?|cheers,?|"
+    r"mit freundlichen grüßen,?|freundliche grüße,?|viele grüße,?|cordialement,?|"
+    r"saludos,?|(?:vriendelike )?groete,?|met vriendelijke groet,?|sincerely,?|yours,?)\s*$",
+    re.IGNORECASE,
+)
+# A sign-off only ends the message when few lines follow it (name, title, phone).
+_SIGNATURE_MAX_LINES = 8
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+
+
+def decode_subject(subject: str | None) -> str:
+    """A subject with MIME encoded-words (``=?UTF-8?B?...?=``) decoded and spaces folded."""
+    if not subject:
+        return ""
+    if "=?" in subject:
+        try:
+            subject = str(make_header(decode_header(subject)))
+        except (HeaderParseError, UnicodeDecodeError, LookupError):
+            pass  # Not valid encoded-words after all: judge the text as it is.
+    return " ".join(subject.split())
+
+
+def strip_subject_prefixes(subject: str) -> str:
+    """The subject without reply/forward prefixes and ticket-number tags, repeated or mixed."""
+    text = decode_subject(subject)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _TICKET_TAG.sub(" ", text)
+        text = _SUBJECT_PREFIX.sub("", text).strip()
+    return " ".join(text.split())
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML mail, without quoted parts, up to a signature marker."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._dropped_depth = 0
+        self._stopped = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._stopped:
+            return
+        markers = " ".join(f"{value or ''}" for name, value in attrs if name in ("class", "id"))
+        if any(marker in markers.lower() for marker in _STOP_MARKERS):
+            self._stopped = True
+            return
+        if tag in _DROPPED_TAGS:
+            self._dropped_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROPPED_TAGS and self._dropped_depth:
+            self._dropped_depth -= 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._stopped and not self._dropped_depth:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML body, block elements as line breaks."""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return unescape("".join(extractor.parts)).replace("\xa0", " ")
+
+
+def written_text(body: str, content_type: str = "text/plain") -> str:
+    """What the sender wrote this time: no HTML, quoted mail, forwarded headers or signature."""
+    text = html_to_text(body) if "html" in content_type.lower() else body
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            continue
+        if _QUOTE_HEADER.match(line):
+            break
+        if _SIGNATURE_START.match(line) and _is_near_end(lines, index):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _is_near_end(lines: list[str], index: int) -> bool:
+    remaining = [line for line in lines[index + 1 :] if line.strip()]
+    return len(remaining) <= _SIGNATURE_MAX_LINES or any(
+        _QUOTE_HEADER.match(line) for line in remaining[: _SIGNATURE_MAX_LINES + 1]
+    )
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` (letters and digits, inner apostrophes, dots and hyphens kept)."""
+    return _WORD.findall(text)

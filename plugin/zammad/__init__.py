@@ -1,0 +1,1 @@
+"""Zammad: its webhook payload and (later) its REST API."""
