@@ -39,6 +39,9 @@ GENERIC_WORDS = frozenset(
     a an the my our your we i me us it its is are was be been with for to of on in at from
     and or some any this that these there have has had do does did could would should will
     again still now today just very so also about regarding re concerning something anything
+    it's that's there's read look see check as per
+    sorry bother favour favor following follow up followup checking discussed attached
+    attachment scan scanned document documents file files copy last week yesterday tomorrow
     thing things stuff all one more another same new little small big little bit
     computer pc system systems device tech technical it-support
     ticket message mail note matter case
@@ -46,7 +49,11 @@ GENERIC_WORDS = frozenset(
     # German
     """
     hilfe problem probleme frage fragen anfrage dringend bitte hallo wichtig störung fehler
-    funktioniert geht nicht mit ein eine der die das und ich wir unser mein kein keine test
+    funktioniert geht nicht mit ein eine der die das dem den des und ich wir unser mein kein keine
+    """
+    # Scandinavian
+    """
+    hjälp hjelp hjælp fråga spørsmål spørgsmål brådskande haster viktig vigtigt problemet
     """
     # French
     """

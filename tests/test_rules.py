@@ -1,0 +1,290 @@
+"""Each classifier on its own: pure functions, no fakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from plugin.model import Customer
+from plugin.names import Flag, Sender
+from plugin.rules.channel import address_finding, addresses, channel_finding
+from plugin.rules.client import match_client
+from plugin.rules.hours import outside_hours_finding
+from plugin.rules.info import needs_info_finding, specifics_in
+from plugin.rules.meeting import confirmation_finding, meeting_finding
+from plugin.rules.priority import priority_finding
+from plugin.rules.project import project_finding
+from plugin.rules.skip import skip_reason
+from plugin.rules.subject import vague_subject_finding
+from tests.conftest import email, sast
+
+# -- client and tier -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("customer", "tier", "client", "why"),
+    [
+        (Customer(organization="ACME STORAGE (PTY) LTD"), "gold", "Acme Storage", "organization"),
+        (Customer(email="x@acme.example"), "gold", "Acme Storage", "email domain"),
+        (Customer(email="x@mail.acme.example"), "gold", "Acme Storage", "email domain"),
+        (Customer(email="x@notacme.example"), "per-incident", None, "default tier"),
+        (Customer(email="pieter@brightlogistics.example"), "silver", "Bright Logistics", "domain"),
+        (Customer(email="IT@cobalt.example"), "gold", "Cobalt Clinics", "email address"),
+        (Customer(email="other@cobalt.example"), "per-incident", None, "default tier"),
+        (Customer(), "per-incident", None, "default tier"),
+    ],
+)
+def test_match_client(example_policy, customer, tier, client, why) -> None:
+    match = match_client(customer, example_policy)
+    assert match.tier == tier
+    assert (match.client.name if match.client else None) == client
+    assert why in match.reason
+
+
+def test_first_matching_client_wins(example_policy) -> None:
+    policy = example_policy.model_copy(
+        update={"clients": [*example_policy.clients[1:], example_policy.clients[0]]}
+    )
+    both = Customer(email="x@brightlogistics.example", organization="Acme Storage (Pty) Ltd")
+    assert match_client(both, example_policy).client.name == "Acme Storage"
+    assert match_client(both, policy).client.name == "Bright Logistics"
+
+
+def test_organization_attribute_names_the_tier(example_policy) -> None:
+    policy = example_policy.model_copy(update={"organization_tier_attribute": "support_tier"})
+    customer = Customer(email="a@unknown.example", organization_tier="Silver")
+    assert match_client(customer, policy).tier == "silver"
+    assert match_client(customer, example_policy).tier == "per-incident"  # attribute not enabled
+    unknown = Customer(email="a@unknown.example", organization_tier="bronze")
+    assert match_client(unknown, policy).tier == "per-incident"
+
+
+# -- channel and address ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "channel", ["whatsapp message", "facebook direct-message", "telegram personal-message", "web",
+                "phone", "sms", "chat", "twitter direct-message", "hangouts"],
+)  # fmt: skip
+def test_every_channel_but_email_is_turned_away(builtin_policy, channel: str) -> None:
+    finding = channel_finding(email(channel=channel), builtin_policy)
+    assert finding is not None and finding.flag is Flag.NON_EMAIL_CHANNEL
+    assert channel in finding.reason
+
+
+def test_email_is_accepted(builtin_policy) -> None:
+    assert channel_finding(email(channel="Email"), builtin_policy) is None
+
+
+@pytest.mark.parametrize(
+    ("to", "cc", "wrong"),
+    [
+        (("support@xstore.example",), (), False),
+        (("XStore Support <SUPPORT@XSTORE.EXAMPLE>",), (), False),
+        (("johan@xstore.example",), ("Support <support@xstore.example>",), False),
+        (("johan@xstore.example, sales@xstore.example",), (), True),
+        ((), (), True),
+        (('"support@xstore.example" <johan@xstore.example>',), (), True),  # display name ignored
+    ],
+)
+def test_ticket_address(builtin_policy, to, cc, wrong: bool) -> None:
+    finding = address_finding(email(to=to, cc=cc), builtin_policy)
+    assert (finding is not None) is wrong
+    if finding:
+        assert "support@xstore.example" in finding.reason
+
+
+def test_address_rule_only_applies_to_email(builtin_policy) -> None:
+    assert address_finding(email(channel="sms", to=()), builtin_policy) is None
+
+
+def test_addresses_parses_display_names() -> None:
+    assert addresses(('A <a@x.example>, "B, C" <b@x.example>', "c@x.example")) == [
+        "a@x.example", "b@x.example", "c@x.example",
+    ]  # fmt: skip
+
+
+# -- priority requests -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("URGENT: mail server down", "URGENT"),
+        ("Re: Mail server is Down", "Down"),
+        ("Outage at Durban branch", "Outage"),
+        ("Download of ISO fails", None),  # whole words only
+        ("Urgently needed: new toner", None),
+        ("Backup fails", None),
+    ],
+)
+def test_priority_markers(example_policy, subject: str, expected: str | None) -> None:
+    finding = priority_finding(subject, email(subject), example_policy, "gold")
+    assert (finding.reason if finding else None) == (
+        f"subject contains the marker '{expected}'" if expected else None
+    )
+
+
+def test_per_incident_clients_have_no_priority_requests(example_policy) -> None:
+    assert priority_finding("URGENT: down", email(), example_policy, "per-incident") is None
+
+
+def test_priority_address(example_policy) -> None:
+    message = email("Backup fails", to=("urgent@xstore.example",), cc=("support@xstore.example",))
+    finding = priority_finding("Backup fails", message, example_policy, "silver")
+    assert finding is not None and "urgent@xstore.example" in finding.reason
+
+
+# -- vague subjects ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("", "the subject is empty"),
+        ("-", "the subject is a placeholder ('-')"),
+        ("Re: Fwd:", "the subject is empty"),
+        ("(no subject)", "the subject is a placeholder ('(no subject)')"),
+        ("Help!! urgent", "the subject 'Help!! urgent' has only generic words (help, urgent)"),
+        ("!!!", "the subject '!!!' has no words"),
+    ],
+)
+def test_vague_subject_reasons(subject: str, reason: str) -> None:
+    finding = vague_subject_finding(subject)
+    assert finding is not None and finding.reason == reason
+
+
+def test_ticket_numbers_are_specific_single_digits_are_not() -> None:
+    assert vague_subject_finding("Invoice 4471") is None
+    assert vague_subject_finding("Problem 2") is not None
+
+
+# -- needs info ------------------------------------------------------------------------------
+
+
+def test_needs_info(builtin_policy) -> None:
+    assert needs_info_finding(email(), builtin_policy) is None
+    short = needs_info_finding(email(body="Please help asap"), builtin_policy)
+    assert short is not None and short.reason == "the message is too short (3 words)"
+    vague = needs_info_finding(
+        email(body="Hello, our system is giving us trouble again and we would like you to look "
+              "at it for us as soon as you can please."),
+        builtin_policy,
+    )  # fmt: skip
+    assert vague is not None and "names no error text" in vague.reason
+    empty = needs_info_finding(email(body=""), builtin_policy)
+    assert empty is not None and empty.reason == "the message has no text"
+    only_attachment = needs_info_finding(
+        email(body="<p></p><p>Sent from my iPhone</p>", content_type="text/html",
+              attachment_count=1),
+        builtin_policy,
+    )  # fmt: skip
+    assert only_attachment is not None and "only an attachment" in only_attachment.reason
+
+
+def test_a_long_message_is_enough_even_without_specifics(builtin_policy) -> None:
+    body = " ".join(["our whole team sees the same trouble with the shared calendar"] * 5)
+    assert needs_info_finding(email(body=body), builtin_policy) is None
+
+
+def test_needs_info_ignores_the_quoted_earlier_mail(builtin_policy) -> None:
+    body = (
+        "<p>Any news?</p><blockquote>The nightly backup of fileserver02 (10.2.0.12) fails with "
+        "'Network error' since Wednesday; we restarted the agent.</blockquote>"
+    )
+    assert needs_info_finding(email(body=body, content_type="text/html"), builtin_policy)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("it fails with a timeout", "error text"),
+        ("mail to 10.0.0.5 bounces", "an address"),
+        ("the box fileserver02 is slow", "a host"),
+        ("since version 24.04", "a version or number"),
+        ("the folder /srv/share/projects is empty", "a path"),
+        ("when I open Outlook it closes", "steps"),
+    ],
+)
+def test_specifics(text: str, kind: str) -> None:
+    assert kind in specifics_in(text)
+
+
+# -- meetings, projects, office hours --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Can we set up a meeting on Thursday?", "Please arrange a call-back", "Need an on-site visit",
+     "Could you book a time to visit our office?", "Können wir einen Termin vereinbaren?"],
+)  # fmt: skip
+def test_meeting_requests(text: str) -> None:
+    assert meeting_finding(email("Firewall review", body=text)) is not None
+
+
+def test_not_a_meeting() -> None:
+    assert meeting_finding(email()) is None
+    assert meeting_finding(email(body="When I visit the intranet page it times out")) is None
+
+
+def test_confirmation() -> None:
+    agent = email(body="Confirmed: we will be on site Thursday at 10:00.", sender=Sender.AGENT)
+    assert confirmation_finding(agent) is not None
+    assert confirmation_finding(replace(agent, internal=True)) is None
+    assert confirmation_finding(email(body="Which day suits you?", sender=Sender.AGENT)) is None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Quote for 3 new laptops", "Migration of mailboxes to new server", "Office 365 roll-out",
+     "Upgrade all workstations to Windows 11", "New installation at the Durban branch",
+     "Proposal for a backup solution"],
+)  # fmt: skip
+def test_project_tasks(subject: str) -> None:
+    assert project_finding(email(subject, body="See subject.")) is not None
+
+
+def test_not_project_work() -> None:
+    assert project_finding(email()) is None
+    assert project_finding(email("After the upgrade Outlook crashes", body="It crashes.")) is None
+    assert project_finding(email(body='I quote the error: "disk full"')) is None
+
+
+def test_outside_office_hours(builtin_policy) -> None:
+    assert outside_hours_finding(sast(2026, 3, 4, 10), builtin_policy) is None
+    finding = outside_hours_finding(sast(2026, 3, 7, 21, 30), builtin_policy)
+    assert finding is not None
+    assert finding.reason == (
+        "received Sat 2026-03-07 21:30 SAST; the office opens Mon 2026-03-09 08:00 SAST"
+    )
+
+
+# -- never act on ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"internal": True}, "internal note"),
+        ({"sender": Sender.AGENT}, "written by the agent, not the customer"),
+        ({"sender": Sender.SYSTEM}, "written by the system, not the customer"),
+        ({"written_by_bot": True}, "written by ticket-warden itself"),
+        ({"is_auto_response": True}, "auto-response: the helpdesk marked it"),
+        ({"headers": {"Auto-Submitted": "auto-replied"}}, "auto-response: Auto-Submitted"),
+        ({"headers": {"precedence": "bulk"}}, "auto-response: Precedence: bulk"),
+        ({"headers": {"X-Autoreply": "yes"}}, "auto-response: x-autoreply"),
+        ({"from_address": "MAILER-DAEMON@mx.example"}, "auto-response: a delivery-status bounce"),
+        ({"subject": "Undelivered Mail Returned to Sender"}, "auto-response: a bounce"),
+        ({"subject": "Automatic reply: Backup fails"}, "auto-response: an automatic reply"),
+    ],
+)
+def test_skip_reasons(changes, reason: str) -> None:
+    skipped = skip_reason(email(**changes))
+    assert skipped is not None and skipped.startswith(reason)
+
+
+def test_customer_mail_and_auto_submitted_no_are_not_skipped() -> None:
+    assert skip_reason(email()) is None
+    assert skip_reason(email(headers={"Auto-Submitted": "no", "Precedence": "first-class"})) is None
+    assert skip_reason(None) is not None
