@@ -107,7 +107,9 @@ class BusinessCalendar:
     def is_open(self, moment: datetime) -> bool:
         """True when ``moment`` lies inside an open interval (opening included, closing not)."""
         now = _to_us(moment)
-        return any(start <= now < end for start, end in self._day_intervals(self._local_date(moment)))
+        return any(
+            start <= now < end for start, end in self._day_intervals(self._local_date(moment))
+        )
 
     def next_opening(self, moment: datetime) -> datetime:
         """``moment`` itself if open, else the start of the next open interval."""

@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd = commands.add_parser(
         "evaluate", help="print the decision for one Zammad webhook payload as JSON"
     )
-    evaluate_cmd.add_argument("payload", metavar="PAYLOAD.json", help="payload file, or - for stdin")
+    evaluate_cmd.add_argument(
+        "payload", metavar="PAYLOAD.json", help="payload file, or - for stdin"
+    )
     evaluate_cmd.add_argument("--policy", metavar="FILE", help="policy YAML (default: built-in)")
     evaluate_cmd.set_defaults(handler=cmd_evaluate)
 

@@ -7,7 +7,7 @@ note for agents and at most one guidance reply. It performs no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,15 @@ from markupsafe import Markup
 
 from plugin.decision import Decision, Reply
 from plugin.model import Finding, Message, Ticket
-from plugin.names import CHANNEL_NAMES, EMAIL_CHANNEL, REPLY_FLAGS, TURN_AWAY_FLAGS, Clock, Flag, Sender
+from plugin.names import (
+    CHANNEL_NAMES,
+    EMAIL_CHANNEL,
+    REPLY_FLAGS,
+    TURN_AWAY_FLAGS,
+    Clock,
+    Flag,
+    Sender,
+)
 from plugin.policy import Policy, ResponseTime, Tier
 from plugin.rules.channel import address_finding, channel_finding
 from plugin.rules.client import ClientMatch, match_client
@@ -40,138 +48,147 @@ STICKY_FLAGS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class _Case:
+    """One message under judgement, with everything the decision depends on."""
+
+    ticket: Ticket
+    message: Message
+    match: ClientMatch
+    received: datetime
+    policy: Policy
+
+    @property
+    def tier(self) -> Tier:
+        return self.policy.tiers[self.match.tier]
+
+    def has_tag(self, flag: Flag) -> bool:
+        return self.policy.tag(flag) in self.ticket.tags
+
+
+@dataclass
+class _Outcome:
+    """What the decision says besides its tags: the values the note is written from."""
+
+    priority_request: bool
+    priority: str
+    clock: Clock
+    due_at: datetime | None = None
+    no_due_reason: str = ""
+    close: bool = False
+    reply: Reply | None = None
+    untold: list[str] = field(default_factory=list)
+
+
 def evaluate(ticket: Ticket, message: Message | None, policy: Policy, now: datetime) -> Decision:
     """Decide what the policy says about ``message`` on ``ticket``; ``now`` if it has no time."""
     match = match_client(ticket.customer, policy)
     skipped = skip_reason(message)
-    if skipped is not None:
+    if message is None or skipped is not None:
         confirmed = _meeting_confirmation(ticket, message, policy)
         if confirmed is not None:
             return _confirmation_decision(ticket, match, confirmed, policy)
-        return _skipped(ticket, match, skipped, policy)
-    assert message is not None  # skip_reason() skips a missing message
-    received = _received_at(ticket, message, now)
-    turned_away = [f for f in (channel_finding(message, policy), address_finding(message, policy)) if f]
+        return _skipped(ticket, match, skipped or "no article", policy)
+    case = _Case(ticket, message, match, _received_at(ticket, message, now), policy)
+    turned_away = [
+        finding
+        for finding in (channel_finding(message, policy), address_finding(message, policy))
+        if finding is not None
+    ]
     if turned_away:
-        return _turn_away(ticket, message, match, turned_away, received, policy)
-    return _judge(ticket, message, match, received, policy)
+        return _turn_away(case, turned_away)
+    return _judge(case)
 
 
 # -- the ordinary path ---------------------------------------------------------
 
 
-def _judge(
-    ticket: Ticket, message: Message, match: ClientMatch, received: datetime, policy: Policy
-) -> Decision:
-    tier = policy.tiers[match.tier]
-    subject = message.subject or ticket.title
+def _judge(case: _Case) -> Decision:
+    ticket, message, policy = case.ticket, case.message, case.policy
     found = [
-        priority_finding(subject, message, policy, match.tier),
+        priority_finding(message.subject or ticket.title, message, policy, case.match.tier),
         vague_subject_finding(ticket.title or message.subject),
-        _needs_info(ticket, message, policy),
+        _needs_info(case),
         meeting_finding(message),
         project_finding(message),
-        outside_hours_finding(received, policy),
+        outside_hours_finding(case.received, policy),
     ]
     findings = [finding for finding in found if finding is not None]
     flags = {finding.flag for finding in findings}
-    if Flag.MEETING_REQUEST in flags and policy.tag(Flag.MEETING_CONFIRMED) not in ticket.tags:
+    if Flag.MEETING_REQUEST in flags and not case.has_tag(Flag.MEETING_CONFIRMED):
         findings.append(Finding(Flag.MEETING_UNCONFIRMED, "no confirmation email sent yet"))
     is_priority = Flag.PRIORITY_REQUEST in flags or (
-        not ticket.is_new and policy.tag(Flag.PRIORITY_REQUEST) in ticket.tags
+        not ticket.is_new and case.has_tag(Flag.PRIORITY_REQUEST)
     )
-    response = tier.priority if is_priority else tier.normal
-    due_at, no_due_reason = _due_date(ticket, received, response, tier, match, flags, policy)
-    priorities = tier.priorities
+    response = case.tier.priority if is_priority else case.tier.normal
+    priorities = case.tier.priorities
     if Flag.PROJECT_TASK in flags:
         priority = priorities.project
     else:
         priority = priorities.priority_request if is_priority else priorities.normal
-    reply = _reply(ticket, message, match, findings, is_priority, received, policy)
-    note_context = {
-        "priority_request": is_priority,
-        "priority": priority,
-        "due_at": local_text(due_at, policy) if due_at else None,
-        "clock": response.clock.value,
-        "guaranteed": tier.guaranteed and due_at is not None,
-        "no_due_reason": no_due_reason,
-        "close": False,
-    }
-    return _decision(ticket, match, findings, reply, note_context, policy, due_at=due_at)
+    outcome = _Outcome(is_priority, priority, response.clock)
+    if Flag.PROJECT_TASK in flags:
+        outcome.no_due_reason = "project work is not covered by the SLA and needs a quote"
+    else:
+        outcome.due_at = _due_date(case, response)
+    outcome.reply, outcome.untold = _reply(case, findings, is_priority=is_priority)
+    return _decision(case.ticket, case.match, findings, outcome, policy)
 
 
-def _needs_info(ticket: Ticket, message: Message, policy: Policy) -> Finding | None:
+def _needs_info(case: _Case) -> Finding | None:
     """Judge a new ticket's first message; on follow-ups only check if info is still missing."""
-    if ticket.is_new or policy.tag(Flag.NEEDS_INFO) in ticket.tags:
-        return needs_info_finding(message, policy)
+    if case.ticket.is_new or case.has_tag(Flag.NEEDS_INFO):
+        return needs_info_finding(case.message, case.policy)
     return None
 
 
-def _due_date(
-    ticket: Ticket,
-    received: datetime,
-    response: ResponseTime,
-    tier: Tier,
-    match: ClientMatch,
-    flags: set[Flag],
-    policy: Policy,
-) -> tuple[datetime | None, str]:
-    """The due date and, when there is none, why not. A due date once set never moves."""
-    if Flag.PROJECT_TASK in flags:
-        return None, "project work is not covered by the SLA and needs a quote"
-    if ticket.due_at is not None:
-        return ticket.due_at.astimezone(policy.zone), ""
-    hours = match.client.response_hours if match.client and match.client.response_hours else None
+def _due_date(case: _Case, response: ResponseTime) -> datetime:
+    """The due date on the tier's clock; a due date once set on the ticket never moves."""
+    policy = case.policy
+    if case.ticket.due_at is not None:
+        return case.ticket.due_at.astimezone(policy.zone)
+    client = case.match.client
+    hours = client.response_hours if client is not None else None
     duration = timedelta(hours=hours) if hours else response.duration
     if response.clock is Clock.ALWAYS:
-        due = (received + duration).astimezone(policy.zone)
+        due = (case.received + duration).astimezone(policy.zone)
     else:
-        due = policy.calendar.add(received, duration)
-    if tier.snap_to_office_hours:
+        due = policy.calendar.add(case.received, duration)
+    if case.tier.snap_to_office_hours:
         due = policy.calendar.next_opening(due)
     # Whole seconds: an SLA is not kept to the microsecond, and rounding down is safe.
-    return due.replace(microsecond=0), ""
+    return due.replace(microsecond=0)
 
 
 # -- turned away: blocked channel or wrong address ------------------------------
 
 
-def _turn_away(
-    ticket: Ticket,
-    message: Message,
-    match: ClientMatch,
-    findings: list[Finding],
-    received: datetime,
-    policy: Policy,
-) -> Decision:
-    reply = _reply(ticket, message, match, findings, False, received, policy)
-    close = policy.turn_away.close
-    note_context = {
-        "priority_request": False,
-        "priority": policy.tiers[match.tier].priorities.normal,
-        "due_at": None,
-        "clock": policy.tiers[match.tier].normal.clock.value,
-        "guaranteed": False,
-        "no_due_reason": "the request was turned away" + (" and the ticket closed" if close else ""),
-        "close": close,
-    }
-    return _decision(ticket, match, findings, reply, note_context, policy, close=close)
+def _turn_away(case: _Case, findings: list[Finding]) -> Decision:
+    close = case.policy.turn_away.close
+    outcome = _Outcome(
+        priority_request=False,
+        priority=case.tier.priorities.normal,
+        clock=case.tier.normal.clock,
+        no_due_reason="the request was turned away" + (" and the ticket closed" if close else ""),
+        close=close,
+    )
+    outcome.reply, outcome.untold = _reply(case, findings, is_priority=False)
+    return _decision(case.ticket, case.match, findings, outcome, case.policy)
 
 
 # -- replies --------------------------------------------------------------------
 
 
 def _reply(
-    ticket: Ticket,
-    message: Message,
-    match: ClientMatch,
-    findings: list[Finding],
-    is_priority: bool,
-    received: datetime,
-    policy: Policy,
-) -> Reply | None:
-    """One reply combining every reason not yet told to this ticket's client, or None."""
-    told = ticket.replied_reasons | {flag for flag in REPLY_FLAGS if policy.tag(flag) in ticket.tags}
+    case: _Case, findings: list[Finding], *, is_priority: bool
+) -> tuple[Reply | None, list[str]]:
+    """One reply combining every reason not yet told to this client, and the reasons left untold.
+
+    Reasons are left untold (and said so in the note) when there is no address or
+    channel to reply on.
+    """
+    policy, ticket, message = case.policy, case.ticket, case.message
+    told = ticket.replied_reasons | {flag for flag in REPLY_FLAGS if case.has_tag(flag)}
     flags = {finding.flag for finding in findings}
     reasons = [
         flag
@@ -181,11 +198,13 @@ def _reply(
         # SLA priority requests run on the 24x7 clock: closed hours do not delay them.
         and not (flag is Flag.OUTSIDE_OFFICE_HOURS and is_priority)
     ]
-    target = _reply_target(ticket, message, policy, turned_away=bool(flags & TURN_AWAY_FLAGS))
-    if not reasons or target is None:
-        return None
+    if not reasons:
+        return None, []
+    turned_away = bool(flags & TURN_AWAY_FLAGS)
+    target = _reply_target(case, turned_away=turned_away)
+    if target is None:
+        return None, [flag.value for flag in reasons]
     channel, to = target
-    tier = policy.tiers[match.tier]
     context: dict[str, Any] = {
         "company": policy.company,
         "customer_name": ticket.customer.name or "customer",
@@ -194,25 +213,25 @@ def _reply(
         "subject": message.subject,
         "ticket_address": policy.ticket_addresses[0] if policy.ticket_addresses else "",
         "channel": CHANNEL_NAMES.get(message.channel, message.channel),
-        "close": policy.turn_away.close and bool(flags & TURN_AWAY_FLAGS),
-        "next_opening": local_text(policy.calendar.next_opening(received), policy),
-        "tier_label": tier.label,
-        "guaranteed": tier.guaranteed,
+        "close": policy.turn_away.close and turned_away,
+        "next_opening": local_text(policy.calendar.next_opening(case.received), policy),
+        "tier_label": case.tier.label,
+        "guaranteed": case.tier.guaranteed,
         "links": policy.links.model_dump(),
     }
     templates = policy.compiled_templates
     paragraphs: list[Markup] = [templates.paragraph(flag, context) for flag in reasons]
     subject, body = templates.reply(paragraphs, context)
-    return Reply(channel, to, subject, body, tuple(flag.value for flag in reasons))
+    return Reply(channel, to, subject, body, tuple(flag.value for flag in reasons)), []
 
 
-def _reply_target(
-    ticket: Ticket, message: Message, policy: Policy, *, turned_away: bool
-) -> tuple[str, str] | None:
+def _reply_target(case: _Case, *, turned_away: bool) -> tuple[str, str] | None:
     """Channel and address for the reply: email to the customer, or back on a blocked channel."""
+    message = case.message
     channel = message.channel.strip().lower()
-    email = ticket.customer.email or (message.from_address if channel == EMAIL_CHANNEL else None)
-    if turned_away and channel != EMAIL_CHANNEL and channel in policy.replyable_channels:
+    from_email = message.from_address if channel == EMAIL_CHANNEL else None
+    email = case.ticket.customer.email or from_email
+    if turned_away and channel != EMAIL_CHANNEL and channel in case.policy.replyable_channels:
         sender = message.from_address or email
         return (channel, sender) if sender else None
     return (EMAIL_CHANNEL, email) if email else None
@@ -221,7 +240,9 @@ def _reply_target(
 # -- meeting confirmations and skips -------------------------------------------
 
 
-def _meeting_confirmation(ticket: Ticket, message: Message | None, policy: Policy) -> Finding | None:
+def _meeting_confirmation(
+    ticket: Ticket, message: Message | None, policy: Policy
+) -> Finding | None:
     """An agent email confirming a meeting on a ticket that waits for one."""
     if message is None or message.written_by_bot or message.sender is not Sender.AGENT:
         return None
@@ -235,17 +256,18 @@ def _meeting_confirmation(ticket: Ticket, message: Message | None, policy: Polic
 def _confirmation_decision(
     ticket: Ticket, match: ClientMatch, confirmed: Finding, policy: Policy
 ) -> Decision:
-    kept = _kept_tags(ticket, policy) - {policy.tag(Flag.MEETING_UNCONFIRMED)}
-    tags = kept | {policy.tag(Flag.MEETING_CONFIRMED)}
+    unconfirmed = policy.tag(Flag.MEETING_UNCONFIRMED)
+    tags = (_kept_tags(ticket, policy) - {unconfirmed}) | {policy.tag(Flag.MEETING_CONFIRMED)}
+    tier = policy.tiers[match.tier]
     return Decision(
         tier=match.tier,
         client=match.client.name if match.client else None,
         priority_request=policy.tag(Flag.PRIORITY_REQUEST) in ticket.tags,
-        priority=ticket.priority or policy.tiers[match.tier].priorities.normal,
+        priority=ticket.priority or tier.priorities.normal,
         due_at=ticket.due_at,
-        guaranteed=policy.tiers[match.tier].guaranteed and ticket.due_at is not None,
+        guaranteed=tier.guaranteed and ticket.due_at is not None,
         tags=tuple(sorted(tags)),
-        remove_tags=(policy.tag(Flag.MEETING_UNCONFIRMED),),
+        remove_tags=(unconfirmed,),
         replies=(),
         note=f"ticket-warden: meeting confirmed: {confirmed.reason}.",
         close=False,
@@ -255,12 +277,11 @@ def _confirmation_decision(
 
 
 def _skipped(ticket: Ticket, match: ClientMatch, reason: str, policy: Policy) -> Decision:
-    tier = policy.tiers[match.tier]
     return Decision(
         tier=match.tier,
         client=match.client.name if match.client else None,
         priority_request=False,
-        priority=ticket.priority or tier.priorities.normal,
+        priority=ticket.priority or policy.tiers[match.tier].priorities.normal,
         due_at=ticket.due_at,
         guaranteed=False,
         tags=(),
@@ -288,15 +309,10 @@ def _kept_tags(ticket: Ticket, policy: Policy) -> set[str]:
 def _decision(
     ticket: Ticket,
     match: ClientMatch,
-    findings: Iterable[Finding],
-    reply: Reply | None,
-    note_context: dict[str, Any],
+    findings: list[Finding],
+    outcome: _Outcome,
     policy: Policy,
-    *,
-    due_at: datetime | None = None,
-    close: bool = False,
 ) -> Decision:
-    findings = tuple(findings)
     tier = policy.tiers[match.tier]
     tags = {policy.tier_tag(match.tier)} | {policy.tag(f.flag) for f in findings}
     tags |= _kept_tags(ticket, policy)
@@ -304,31 +320,39 @@ def _decision(
         tags.discard(policy.tag(Flag.MEETING_UNCONFIRMED))
     remove = (ticket.tags & _managed_tags(policy)) - tags
     client = match.client.name if match.client else None
+    guaranteed = tier.guaranteed and outcome.due_at is not None
     note = policy.compiled_templates.render_note(
         {
-            **note_context,
             "tier": match.tier,
             "tier_label": tier.label,
             "client": client,
             "client_reason": match.reason,
+            "priority_request": outcome.priority_request,
+            "priority": outcome.priority,
+            "due_at": local_text(outcome.due_at, policy) if outcome.due_at else None,
+            "clock": outcome.clock.value,
+            "guaranteed": guaranteed,
+            "no_due_reason": outcome.no_due_reason,
+            "close": outcome.close,
             "findings": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in findings],
-            "replied": list(reply.reasons) if reply else [],
+            "replied": list(outcome.reply.reasons) if outcome.reply else [],
+            "untold": outcome.untold,
         }
     )
     return Decision(
         tier=match.tier,
         client=client,
-        priority_request=bool(note_context["priority_request"]),
-        priority=str(note_context["priority"]),
-        due_at=due_at,
-        guaranteed=tier.guaranteed and due_at is not None,
+        priority_request=outcome.priority_request,
+        priority=outcome.priority,
+        due_at=outcome.due_at,
+        guaranteed=guaranteed,
         tags=tuple(sorted(tags)),
         remove_tags=tuple(sorted(remove)),
-        replies=(reply,) if reply else (),
+        replies=(outcome.reply,) if outcome.reply else (),
         note=note,
-        close=close,
+        close=outcome.close,
         skipped=None,
-        findings=findings,
+        findings=tuple(findings),
     )
 
 

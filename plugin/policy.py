@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,7 +90,7 @@ def _parse_interval(value: Any) -> tuple[int, int]:
 
 def _no_overlap(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     ordered = sorted(intervals)
-    for (_, first_end), (second_start, _) in zip(ordered, ordered[1:], strict=False):
+    for (_, first_end), (second_start, _) in pairwise(ordered):
         if second_start < first_end:
             raise ValueError("intervals overlap: " + ", ".join(_interval_text(i) for i in ordered))
     return ordered
@@ -121,7 +122,8 @@ class Weekday(StrEnum):
     SUN = "sun"
 
     @property
-    def index(self) -> int:
+    def number(self) -> int:
+        """Monday = 0, as ``datetime.weekday()`` counts."""
         return list(Weekday).index(self)
 
 
@@ -311,7 +313,10 @@ class Policy(_Strict):
     @classmethod
     def _templates_render(cls, templates: Templates) -> Templates:
         compile_templates(
-            templates.reply_subject, templates.reply_body, templates.reasons, templates.note
+            templates.reply_subject,
+            templates.reply_body,
+            {str(flag): text for flag, text in templates.reasons.items()},
+            templates.note,
         )
         return templates
 
@@ -324,7 +329,7 @@ class Policy(_Strict):
     @cached_property
     def calendar(self) -> BusinessCalendar:
         """The office-hours calendar; raises ``PolicyError`` if it has no open time."""
-        weekly = {day.index: intervals for day, intervals in self.office_hours.items()}
+        weekly = {day.number: intervals for day, intervals in self.office_hours.items()}
         rules = self.holidays
         try:
             closed = closed_days(rules.country, rules.subdivision, rules.add, rules.remove)
@@ -335,7 +340,8 @@ class Policy(_Strict):
     @cached_property
     def compiled_templates(self) -> CompiledTemplates:
         t = self.templates
-        return compile_templates(t.reply_subject, t.reply_body, t.reasons, t.note)
+        reasons = {str(flag): text for flag, text in t.reasons.items()}
+        return compile_templates(t.reply_subject, t.reply_body, reasons, t.note)
 
     @cached_property
     def priority_marker_pattern(self) -> re.Pattern[str] | None:
@@ -416,7 +422,11 @@ def merge_over(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     """``override`` over ``base``: top-level keys replace, MERGED_SECTIONS merge per key."""
     merged = dict(base)
     for key, value in override.items():
-        if key in MERGED_SECTIONS and isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+        if (
+            key in MERGED_SECTIONS
+            and isinstance(value, Mapping)
+            and isinstance(base.get(key), Mapping)
+        ):
             section = dict(base[key])
             for inner_key, inner_value in value.items():
                 if inner_key == "reasons" and isinstance(inner_value, Mapping):

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 _HTML = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+# Plain text (reply subject, internal note): nothing to escape, and escaping would garble it.
 _TEXT = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True)
 
 # Names every reply text may use, with sample values for the dry render.
@@ -48,11 +49,12 @@ NOTE_SAMPLE: dict[str, Any] = {
     "no_due_reason": "",
     "findings": [{"tag": "vague-subject", "reason": "the subject is empty"}],
     "replied": ["vague-subject"],
+    "untold": [],
     "close": False,
 }
 
 
-class TemplateProblem(ValueError):
+class TemplateCheckError(ValueError):
     """A template that does not compile or uses a name it is not given."""
 
 
@@ -67,7 +69,8 @@ class CompiledTemplates:
 
     def paragraph(self, reason: str, context: Mapping[str, Any]) -> Markup:
         """One reason paragraph, escaped HTML, whitespace folded."""
-        return Markup(" ".join(self.reasons[reason].render(context).split()))
+        # Rendered by the autoescaping environment, so already safe HTML.
+        return Markup(" ".join(self.reasons[reason].render(context).split()))  # noqa: S704
 
     def reply(self, reasons: list[Markup], context: Mapping[str, Any]) -> tuple[str, str]:
         """The reply's subject (plain text, one line) and body (HTML)."""
@@ -84,7 +87,7 @@ class CompiledTemplates:
 def compile_templates(
     reply_subject: str, reply_body: str, reasons: Mapping[str, str], note: str
 ) -> CompiledTemplates:
-    """Compile and dry-render every text; raises ``TemplateProblem`` naming each bad one."""
+    """Compile and dry-render every text; raises ``TemplateCheckError`` naming each bad one."""
     problems: list[str] = []
     broken: set[str] = set()
 
@@ -107,7 +110,9 @@ def compile_templates(
         ("reply_body", partial(compiled.reply, [Markup("x")], REPLY_SAMPLE)),
         ("note", partial(compiled.render_note, NOTE_SAMPLE)),
     ]
-    checks += [(f"reasons.{key}", partial(compiled.paragraph, key, REPLY_SAMPLE)) for key in reasons]
+    checks += [
+        (f"reasons.{key}", partial(compiled.paragraph, key, REPLY_SAMPLE)) for key in reasons
+    ]
     for key, render in checks:
         if key in broken:
             continue
@@ -116,5 +121,5 @@ def compile_templates(
         except jinja2.TemplateError as exc:
             problems.append(f"{key}: {exc}")
     if problems:
-        raise TemplateProblem("; ".join(problems))
+        raise TemplateCheckError("; ".join(problems))
     return compiled

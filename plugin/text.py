@@ -8,6 +8,7 @@ what the customer wrote this time, so everything else is removed here.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from html import unescape
@@ -20,7 +21,9 @@ _PREFIX_WORDS = (
     r"réf|ref|r|rif|res|atb|fs|bls|continue|回复|回覆|答复|转发|轉寄|返信|転送|Ответ|Отв|Пересл"
 )
 _SUBJECT_PREFIX = re.compile(
-    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
+    # The full-width colon is what Chinese and Japanese mail clients write.
+    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",  # noqa: RUF001
+    re.IGNORECASE,
 )
 # Ticket-number tags such as "[Ticket#10081]", "[#123]", "(Ticket#123)", "[Ticket #12]".
 _TICKET_TAG = re.compile(r"[\[(]\s*(?:ticket\s*)?#\s*\d+\s*[\])]", re.IGNORECASE)
@@ -68,7 +71,8 @@ _SIGNATURE_START = re.compile(
 )
 # A sign-off only ends the message when few lines follow it (name, title, phone).
 _SIGNATURE_MAX_LINES = 8
-_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+# Typographic apostrophes (U+2019) are common in mail, so a word may contain one.
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)  # noqa: RUF001
 
 
 def decode_subject(subject: str | None) -> str:
@@ -76,10 +80,9 @@ def decode_subject(subject: str | None) -> str:
     if not subject:
         return ""
     if "=?" in subject:
-        try:
+        # Not valid encoded-words after all: judge the text as it is.
+        with suppress(HeaderParseError, UnicodeDecodeError, LookupError):
             subject = str(make_header(decode_header(subject)))
-        except (HeaderParseError, UnicodeDecodeError, LookupError):
-            pass  # Not valid encoded-words after all: judge the text as it is.
     return " ".join(subject.split())
 
 

@@ -99,7 +99,9 @@ def test_dst_fall_back_day_is_an_hour_longer() -> None:
     # 25 October 2026: 02:00 BST becomes 01:00 GMT. 00:00-02:00 local is 3 h.
     start = datetime(2026, 10, 25, 0, 0, tzinfo=LONDON)
     assert LONDON_SPLIT.add(start, hours(3)) == datetime(2026, 10, 25, 2, 0, tzinfo=LONDON)
-    assert LONDON_SPLIT.open_time_between(start, datetime(2026, 10, 25, 2, 0, tzinfo=LONDON)) == hours(3)
+    assert LONDON_SPLIT.open_time_between(
+        start, datetime(2026, 10, 25, 2, 0, tzinfo=LONDON)
+    ) == hours(3)
 
 
 def test_results_are_in_the_calendar_zone_whatever_the_input_zone() -> None:

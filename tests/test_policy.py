@@ -108,7 +108,10 @@ def test_five_mistakes_are_all_reported_with_their_lines() -> None:
             "(an interval cannot cross midnight)",
         ),
         ('office_hours:\n  mon: ["8-17"]\n', "policy.yaml:2: office_hours.mon[0]: '8' is not"),
-        ('office_hours:\n  mnd: ["08:00-17:00"]\n', "policy.yaml:2: office_hours.mnd: Input should be"),
+        (
+            'office_hours:\n  mnd: ["08:00-17:00"]\n',
+            "policy.yaml:2: office_hours.mnd: Input should be",
+        ),
         ("office_hours: {}\n", "policy.yaml:1: office_hours: office hours must have at least one"),
         ("default_tier: bronze\n", "policy.yaml:1: default_tier: tier 'bronze' is not defined"),
         (
@@ -117,7 +120,10 @@ def test_five_mistakes_are_all_reported_with_their_lines() -> None:
         ),
         ("holidays: {add: [2026-12-24]}\n", "policy.yaml:1: holidays.country: required key"),
         ("holidays: {country: ZA, add: [not-a-date]}\n", "policy.yaml:1: holidays.add[0]:"),
-        ("links: {terms: ftp://x}\n", "policy.yaml:1: links.terms: 'ftp://x' is not an http(s) URL"),
+        (
+            "links: {terms: ftp://x}\n",
+            "policy.yaml:1: links.terms: 'ftp://x' is not an http(s) URL",
+        ),
         (
             "clients:\n  - name: Ghost\n    tier: gold\n",
             "policy.yaml:2: clients[0]: client 'Ghost' has no organizations, domains or emails",

@@ -15,7 +15,7 @@ from plugin.text import decode_subject, html_to_text, strip_subject_prefixes, wo
         ("AW: WG: Drucker", "Drucker"),
         ("SV: VS: TR: Antw: RV: Odp: x", "x"),
         ("Re[2]: Backup", "Backup"),
-        ("回复：服务器", "服务器"),
+        ("回复：服务器", "服务器"),  # noqa: RUF001 - full-width colon on purpose
         ("Re: [Ticket#10081] Webhook test", "Webhook test"),
         ("[Ticket#10081] Re: help", "help"),
         ("Re:", ""),

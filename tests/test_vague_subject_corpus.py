@@ -40,6 +40,8 @@ def test_precision_and_recall_on_the_corpus() -> None:
             misses.append(("flagged" if flagged else "missed", subject))
     precision = true_positive / (true_positive + false_positive)
     recall = true_positive / (true_positive + false_negative)
-    print(f"\nvague-subject corpus: precision {precision:.3f}, recall {recall:.3f}, misses {misses}")
+    print(
+        f"\nvague-subject corpus: precision {precision:.3f}, recall {recall:.3f}, misses {misses}"
+    )
     assert precision >= MINIMUM, misses
     assert recall >= MINIMUM, misses

@@ -11,7 +11,9 @@ from plugin.policy import Policy
 
 def addresses(fields: tuple[str, ...]) -> list[str]:
     """Bare, lower-case addresses from To/Cc header values (display names dropped)."""
-    return [address.strip().lower() for _name, address in getaddresses(list(fields)) if "@" in address]
+    return [
+        address.strip().lower() for _name, address in getaddresses(list(fields)) if "@" in address
+    ]
 
 
 def channel_finding(message: Message, policy: Policy) -> Finding | None:

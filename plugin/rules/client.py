@@ -29,7 +29,8 @@ def _domain_matches(domain: str, client_domains: list[str]) -> bool:
 
 
 def match_client(customer: Customer, policy: Policy) -> ClientMatch:
-    """First client in the policy's list that matches; else the organization's tier; else default."""
+    """The first client in the policy's list that matches, else the organization's tier, else
+    the default tier."""
     organization = (customer.organization or "").strip().lower()
     email = (customer.email or "").strip().lower()
     domain = _email_domain(email)
@@ -42,5 +43,7 @@ def match_client(customer: Customer, policy: Policy) -> ClientMatch:
             return ClientMatch(client.tier, client, f"email address '{email}'")
     named = (customer.organization_tier or "").strip().lower()
     if policy.organization_tier_attribute and named in policy.tiers:
-        return ClientMatch(named, None, f"organization attribute {policy.organization_tier_attribute}")
+        return ClientMatch(
+            named, None, f"organization attribute {policy.organization_tier_attribute}"
+        )
     return ClientMatch(policy.default_tier, None, "no client matched: default tier")

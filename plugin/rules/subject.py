@@ -20,13 +20,13 @@ PLACEHOLDERS = frozenset(
         "(empty)", "empty", "subject", "(kein betreff)", "kein betreff", "kein thema",
         "(sans objet)", "sans objet", "(sin asunto)", "sin asunto", "(geen onderwerp)",
         "geen onderwerp", "(sem assunto)", "sem assunto", "(nessun oggetto)", "nessun oggetto",
-        "geen onderwerp", "sonder onderwerp", "(ingen emne)", "ingen emne", "(inget ämne)",
+        "sonder onderwerp", "(ingen emne)", "ingen emne", "(inget ämne)",
         "new message", "message", "fw", "fwd", "re",
     }
 )  # fmt: skip
 
 # Words that carry no specific content in a subject line, by language.
-GENERIC_WORDS = frozenset(
+_GENERIC_TEXT = (
     # English: asks, greetings, urgency, symptoms without an object, fillers.
     """
     help helpdesk problem problems issue issues question questions query queries enquiry inquiry
@@ -70,8 +70,9 @@ GENERIC_WORDS = frozenset(
     """
     hulp probleem vraag vrae versoek asseblief belangrik fout werk nie niet met het 'n een
     en ons mijn dringend hallo goeie môre more
-    """.split()
+    """
 )
+GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 
 
 def vague_subject_finding(subject: str) -> Finding | None:
