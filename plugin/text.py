@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
+from functools import lru_cache
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from html import unescape
@@ -137,6 +138,8 @@ def html_to_text(html: str) -> str:
     return unescape("".join(extractor.parts)).replace("\xa0", " ")
 
 
+# Several rules read the same message; parsing its HTML once is enough.
+@lru_cache(maxsize=256)
 def written_text(body: str, content_type: str = "text/plain") -> str:
     """What the sender wrote this time: no HTML, quoted mail, forwarded headers or signature."""
     text = html_to_text(body) if "html" in content_type.lower() else body

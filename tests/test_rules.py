@@ -100,9 +100,9 @@ def test_address_rule_only_applies_to_email(builtin_policy) -> None:
 
 
 def test_addresses_parses_display_names() -> None:
-    assert addresses(('A <a@x.example>, "B, C" <b@x.example>', "c@x.example")) == [
+    assert addresses(('A <a@x.example>, "B, C" <b@x.example>', "c@x.example")) == (
         "a@x.example", "b@x.example", "c@x.example",
-    ]  # fmt: skip
+    )  # fmt: skip
 
 
 # -- priority requests -----------------------------------------------------------------

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from email.utils import getaddresses
+from functools import lru_cache
 
 from plugin.model import Finding, Message
 from plugin.names import EMAIL_CHANNEL, Flag
 from plugin.policy import Policy
 
 
-def addresses(fields: tuple[str, ...]) -> list[str]:
+@lru_cache(maxsize=256)
+def addresses(fields: tuple[str, ...]) -> tuple[str, ...]:
     """Bare, lower-case addresses from To/Cc header values (display names dropped)."""
-    return [
-        address.strip().lower() for _name, address in getaddresses(list(fields)) if "@" in address
-    ]
+    pairs = getaddresses(list(fields))
+    return tuple(address.strip().lower() for _name, address in pairs if "@" in address)
 
 
 def channel_finding(message: Message, policy: Policy) -> Finding | None:

@@ -1,0 +1,33 @@
+# Developer commands. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,serve]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ticket-warden check --policy examples/policy.yaml
+	$(BIN)/ticket-warden evaluate examples/payloads/vague-subject.json --policy examples/policy.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered
+
+lint: $(STAMP)
+	$(BIN)/ruff check plugin webhooks tests bench
+	$(BIN)/ruff format --check plugin webhooks tests bench
+	$(BIN)/mypy --strict plugin webhooks
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis *.egg-info
