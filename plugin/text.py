@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
-from functools import lru_cache
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 
