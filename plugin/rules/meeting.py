@@ -6,7 +6,8 @@ import re
 
 from plugin.model import Finding, Message
 from plugin.names import Flag
-from plugin.text import strip_subject_prefixes, written_text
+from plugin.rules.search import search_message
+from plugin.text import written_text
 
 MEETING_REQUEST = re.compile(
     r"\b(?:meeting|appointment|call[- ]?back|call me|phone call|video call|teams call|zoom call|"
@@ -23,14 +24,11 @@ CONFIRMATION = re.compile(
 
 def meeting_finding(message: Message) -> Finding | None:
     """A finding when the customer asks for a meeting, call-back, visit or on-site time."""
-    for where, text in (
-        ("subject", strip_subject_prefixes(message.subject)),
-        ("message", written_text(message.body, message.content_type)),
-    ):
-        match = MEETING_REQUEST.search(text)
-        if match:
-            return Finding(Flag.MEETING_REQUEST, f"the {where} asks for a meeting ('{match[0]}')")
-    return None
+    found = search_message(MEETING_REQUEST, message)
+    if found is None:
+        return None
+    where, words = found
+    return Finding(Flag.MEETING_REQUEST, f"the {where} asks for a meeting ('{words}')")
 
 
 def confirmation_finding(message: Message) -> Finding | None:

@@ -6,7 +6,7 @@ import re
 
 from plugin.model import Finding, Message
 from plugin.names import Flag
-from plugin.text import strip_subject_prefixes, written_text
+from plugin.rules.search import search_message
 
 PROJECT_WORK = re.compile(
     r"\b(?:new (?:installation|install|deployment|setup|set-up|site|office|network)|"
@@ -21,11 +21,8 @@ PROJECT_WORK = re.compile(
 
 def project_finding(message: Message) -> Finding | None:
     """A finding when the request is project work: installations, migrations, quotes..."""
-    for where, text in (
-        ("subject", strip_subject_prefixes(message.subject)),
-        ("message", written_text(message.body, message.content_type)),
-    ):
-        match = PROJECT_WORK.search(text)
-        if match:
-            return Finding(Flag.PROJECT_TASK, f"the {where} describes project work ('{match[0]}')")
-    return None
+    found = search_message(PROJECT_WORK, message)
+    if found is None:
+        return None
+    where, words = found
+    return Finding(Flag.PROJECT_TASK, f"the {where} describes project work ('{words}')")
