@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
+from plugin.errors import CalendarError
+
 MINUTES_PER_DAY = 24 * 60
 _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -33,10 +35,6 @@ _MAX_EMPTY_YEARS = 10
 
 WeeklyHours = Mapping[int, Sequence[tuple[int, int]]]
 """Weekday (Monday = 0) to sorted, non-overlapping ``(start, end)`` minutes of the day."""
-
-
-class CalendarError(ValueError):
-    """The calendar cannot answer: it has no open time, or a moment is naive."""
 
 
 def _to_us(moment: datetime) -> int:

@@ -15,8 +15,9 @@ from typing import Any, NoReturn
 
 from plugin import __version__
 from plugin.engine import evaluate
-from plugin.policy import Policy, PolicyError, load_policy
-from plugin.zammad.payload import PayloadError, parse_payload, to_model
+from plugin.errors import PayloadError, PolicyError
+from plugin.policy import Policy, load_policy
+from plugin.zammad.payload import parse_payload, to_model
 
 EXIT_USAGE = 2
 

@@ -33,7 +33,8 @@ from pydantic import (
     model_validator,
 )
 
-from plugin.business_hours import BusinessCalendar, CalendarError, closed_days
+from plugin.business_hours import BusinessCalendar, closed_days
+from plugin.errors import CalendarError, PolicyError, Problem
 from plugin.names import Clock, Flag
 from plugin.templating import CompiledTemplates, compile_templates
 
@@ -41,28 +42,6 @@ BUILTIN_POLICY = "xstore"
 # Top-level sections merged key by key over the built-in policy; all others replace.
 MERGED_SECTIONS = frozenset({"tiers", "tags", "templates", "links", "needs_info"})
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; ``problems`` lists every mistake found."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(problem) for problem in self.problems))
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a policy file: where it is and what is wrong."""
-
-    source: str
-    path: str
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 # -- field types -------------------------------------------------------------

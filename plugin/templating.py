@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from plugin.errors import TemplateCheckError
+
 _HTML = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
 # Plain text (reply subject, internal note): nothing to escape, and escaping would garble it.
 _TEXT = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True)
@@ -52,10 +54,6 @@ NOTE_SAMPLE: dict[str, Any] = {
     "untold": [],
     "close": False,
 }
-
-
-class TemplateCheckError(ValueError):
-    """A template that does not compile or uses a name it is not given."""
 
 
 @dataclass(frozen=True)

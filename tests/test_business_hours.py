@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin.business_hours import BusinessCalendar, CalendarError, closed_days
+from plugin.business_hours import BusinessCalendar, closed_days
+from plugin.errors import CalendarError
 from tests.conftest import SAST, sast
 
 OFFICE = {day: [(8 * 60, 17 * 60)] for day in range(5)}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from plugin.errors import PolicyError
 from plugin.names import Clock, Flag
-from plugin.policy import PolicyError, load_policy, load_policy_text, merge_over
+from plugin.policy import load_policy, load_policy_text, merge_over
 from tests.conftest import EXAMPLES
 
 FIVE_MISTAKES = """\

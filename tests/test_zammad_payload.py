@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from plugin.errors import PayloadError
 from plugin.names import Sender
-from plugin.zammad.payload import OWN_ARTICLE_PREFERENCE, PayloadError, parse_payload, to_model
+from plugin.zammad.payload import OWN_ARTICLE_PREFERENCE, parse_payload, to_model
 from tests.conftest import example_payload, zammad_sample
 
 DOCS_EXAMPLE = zammad_sample("docs_example_phone_ticket")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from plugin.errors import PayloadError
 from plugin.model import Customer, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy
@@ -21,10 +22,6 @@ from plugin.policy import Policy
 # Key in an article's ``preferences`` that marks articles ticket-warden wrote.
 OWN_ARTICLE_PREFERENCE = "ticket_warden"
 _SENDERS = {"customer": Sender.CUSTOMER, "agent": Sender.AGENT}
-
-
-class PayloadError(ValueError):
-    """A payload that is not a Zammad ticket webhook payload; the message says what is wrong."""
 
 
 class _Loose(BaseModel):

@@ -1,0 +1,74 @@
+"""Runtime settings, from the environment (prefix ``WARDEN_``), typed and validated once.
+
+Secrets are ``SecretStr`` so they never print; nothing reads the environment
+anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plugin.errors import SettingsError
+
+DEFAULT_STORE = "var/ticket-warden.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Everything ticket-warden needs to run, besides the policy itself."""
+
+    model_config = SettingsConfigDict(env_prefix="WARDEN_", extra="ignore")
+
+    zammad_url: str | None = None
+    zammad_token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    policy: Path | None = None
+    store: str = DEFAULT_STORE
+    # None: decide from whether a helpdesk is configured.
+    dry_run: bool | None = None
+    # The bot's own Zammad login, to recognise its articles; asked of Zammad when unset.
+    bot_login: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    workers: int = Field(default=2, ge=1, le=64)
+    # How long a delivery id is remembered for de-duplication (Zammad retries for ~2 min).
+    dedup_days: int = Field(default=7, ge=1)
+    decisions_kept: int = Field(default=500, ge=1)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("zammad_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"WARDEN_ZAMMAD_URL must start with http:// or https://, not {url!r}")
+        return url.rstrip("/")
+
+    @property
+    def has_helpdesk(self) -> bool:
+        return bool(self.zammad_url and self.zammad_token and self.zammad_token.get_secret_value())
+
+    @property
+    def is_dry_run(self) -> bool:
+        """Dry-run when asked, and always when no helpdesk is configured."""
+        return True if not self.has_helpdesk else bool(self.dry_run)
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.store.startswith(("redis://", "rediss://", "unix://"))
+
+    def secret_bytes(self) -> bytes | None:
+        """The webhook secret as bytes, or None when none (or an empty one) is set."""
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            return None
+        return self.webhook_secret.get_secret_value().encode("utf-8")
+
+    def check_can_serve(self) -> None:
+        """Fail closed: live mode needs a webhook secret. Raises SettingsError."""
+        if not self.is_dry_run and self.secret_bytes() is None:
+            raise SettingsError(
+                "WARDEN_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks "
+                "for a live helpdesk (set it, or WARDEN_DRY_RUN=true)"
+            )
