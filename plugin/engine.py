@@ -122,7 +122,9 @@ def _judge(case: _Case) -> Decision:
     )
     response = case.tier.priority if is_priority else case.tier.normal
     priorities = case.tier.priorities
-    if Flag.PROJECT_TASK in flags:
+    if not ticket.is_new and ticket.priority and Flag.PRIORITY_REQUEST not in flags:
+        priority = ticket.priority  # Follow-ups leave the priority agents may have set.
+    elif Flag.PROJECT_TASK in flags:
         priority = priorities.project
     else:
         priority = priorities.priority_request if is_priority else priorities.normal

@@ -101,11 +101,13 @@ def strip_subject_prefixes(subject: str) -> str:
 class _TextExtractor(HTMLParser):
     """Visible text of an HTML mail, without quoted parts, up to a signature marker."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_links: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._dropped_depth = 0
         self._stopped = False
+        self._keep_links = keep_links
+        self._links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._stopped:
@@ -118,21 +120,27 @@ class _TextExtractor(HTMLParser):
             self._dropped_depth += 1
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
+        elif tag == "a" and self._keep_links:
+            self._links.append(dict(attrs).get("href") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROPPED_TAGS and self._dropped_depth:
             self._dropped_depth -= 1
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
+        elif tag == "a" and self._links and not self._stopped:
+            href = self._links.pop()
+            if href:
+                self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
         if not self._stopped and not self._dropped_depth:
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, block elements as line breaks."""
-    extractor = _TextExtractor()
+def html_to_text(html: str, *, keep_links: bool = False) -> str:
+    """Visible text of an HTML body, block elements as line breaks, links' targets if asked."""
+    extractor = _TextExtractor(keep_links=keep_links)
     extractor.feed(html)
     extractor.close()
     return unescape("".join(extractor.parts)).replace("\xa0", " ")

@@ -176,7 +176,7 @@ def test_one_reply_combines_every_reason(example_policy) -> None:
     assert "10001" in body
     assert "vague-subject" not in body  # plain words, not tag names
     assert (
-        "Guidance reply sent for: vague-subject, needs-info, outside-office-hours." in decision.note
+        "Guidance reply: vague-subject, needs-info, outside-office-hours." in decision.note
     )
 
 
@@ -320,3 +320,10 @@ def test_received_time_falls_back_to_now(example_policy) -> None:
     ticket = replace(ticket_for(message), created_at=None)
     decision = evaluate(ticket, message, example_policy, datetime(2026, 3, 4, 8, tzinfo=UTC))
     assert decision.due_at == sast(2026, 3, 4, 14)
+
+
+def test_follow_ups_keep_the_priority_agents_set_unless_newly_urgent(example_policy) -> None:
+    follow_up = decide(example_policy, email(), is_new=False, priority="1 low")
+    assert follow_up.priority == "1 low"
+    urgent = decide(example_policy, email("URGENT: backup down"), is_new=False, priority="1 low")
+    assert urgent.priority == "3 high"

@@ -1,0 +1,105 @@
+"""What the executor needs from a helpdesk, helpdesk-neutral.
+
+A helpdesk adapter (Zammad first) reads a ticket's current state and performs
+the few writes a Decision needs. The bot's notes end with one machine-readable
+line, the *trailer*, naming the customer article they answer and the reasons
+the guidance reply gave: that line is the bot's memory in the helpdesk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from plugin.decision import Reply
+
+_TRAILER = re.compile(r"\[ticket-warden article=(\d+) replied=([\w,-]*)\]")
+
+
+def note_trailer(article_id: int, replied: tuple[str, ...]) -> str:
+    """The last line of every note the bot writes."""
+    return f"[ticket-warden article={article_id} replied={','.join(replied)}]"
+
+
+def parse_trailer(body: str) -> tuple[int, tuple[str, ...]] | None:
+    """The article id and replied reasons of a bot note, or None for any other text."""
+    match = _TRAILER.search(body)
+    if match is None:
+        return None
+    return int(match[1]), tuple(reason for reason in match[2].split(",") if reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInfo:
+    """The little the executor needs to know of each article on a ticket."""
+
+    id: int
+    by_bot: bool
+    from_customer: bool
+    internal: bool
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """A ticket as the helpdesk holds it now."""
+
+    tags: frozenset[str]
+    priority: str | None
+    state: str | None
+    due_at: datetime | None
+    articles: tuple[ArticleInfo, ...]
+
+    def replied_reasons(self, before_article: int) -> frozenset[str]:
+        """Reasons the bot's replies gave for customer articles before ``before_article``."""
+        reasons: set[str] = set()
+        for article in self.articles:
+            trailer = parse_trailer(article.body) if article.by_bot and article.internal else None
+            if trailer and trailer[0] < before_article:
+                reasons.update(trailer[1])
+        return frozenset(reasons)
+
+    def _answers_to(self, article_id: int) -> list[ArticleInfo]:
+        """Bot articles written after ``article_id`` and before the next customer article."""
+        answers = []
+        for article in sorted(self.articles, key=lambda a: a.id):
+            if article.id <= article_id:
+                continue
+            if article.from_customer and not article.by_bot:
+                break
+            if article.by_bot:
+                answers.append(article)
+        return answers
+
+    def has_note_for(self, article_id: int) -> bool:
+        """The bot already wrote its note about ``article_id``."""
+        return any(
+            (trailer := parse_trailer(article.body)) is not None and trailer[0] == article_id
+            for article in self.articles
+            if article.by_bot and article.internal
+        )
+
+    def has_reply_for(self, article_id: int) -> bool:
+        """The bot already replied to the client about ``article_id``."""
+        return any(not article.internal for article in self._answers_to(article_id))
+
+
+class Helpdesk(Protocol):
+    """The reads and writes the executor performs; adapters raise plugin.errors types."""
+
+    def ticket_state(self, ticket_id: int) -> TicketState: ...
+
+    def tags(self, ticket_id: int) -> frozenset[str]: ...
+
+    def add_tag(self, ticket_id: int, tag: str) -> None: ...
+
+    def remove_tag(self, ticket_id: int, tag: str) -> None: ...
+
+    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None: ...
+
+    def post_note(self, ticket_id: int, text: str) -> None: ...
+
+    def post_reply(self, ticket_id: int, reply: Reply) -> None: ...

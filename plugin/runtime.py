@@ -1,0 +1,199 @@
+"""Wiring: settings in, a running ticket-warden out (policy, store, queue, helpdesk, executor).
+
+The receiver calls ``submit()``; huey's consumer calls ``process()`` through
+the one registered task. Both sides build the same Runtime from the same
+settings, so the task is registered identically in every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.api import Task, TaskWrapper
+from huey.exceptions import RetryTask
+
+from plugin.engine import evaluate
+from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError
+from plugin.executor import Applied, Executor
+from plugin.helpdesk import Helpdesk
+from plugin.policy import Policy, load_policy
+from plugin.settings import Settings
+from plugin.store import PENDING, LockTimeoutError, Store, open_store
+from plugin.zammad.client import ZammadClient
+from plugin.zammad.helpdesk import ZammadHelpdesk
+from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "ticket-warden"
+TASK_NAME = "ticket_warden.process_delivery"
+# Zammad gives up on a webhook after ~100 s; our own retries of the write-back go on longer.
+TASK_RETRIES = 8
+TASK_RETRY_DELAY = 15
+LOCK_RETRY_DELAY = 1
+
+
+def delivery_id_for(header: str | None, body: bytes) -> str:
+    """Zammad's delivery id, or for requests without one, a digest of the body."""
+    if header and header.strip():
+        return header.strip()[:200]
+    return "sha256-" + hashlib.sha256(body).hexdigest()
+
+
+def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
+    """The durable queue: SQLite in the store's file, or Redis for several replicas."""
+    if settings.uses_redis:
+        return RedisHuey(QUEUE_NAME, url=settings.store, results=False, immediate=immediate)
+    return SqliteHuey(
+        QUEUE_NAME, filename=settings.store, results=False, strict_fifo=True, immediate=immediate
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything one ticket-warden process runs with."""
+
+    settings: Settings
+    policy: Policy
+    store: Store
+    huey: Huey
+    helpdesk: Helpdesk | None = None
+    executor: Executor | None = None
+    _task: TaskWrapper = field(init=False)
+
+    def __post_init__(self) -> None:
+        def process_delivery(delivery_id: str, task: Task) -> None:
+            self._run_task(delivery_id, retries_left=task.retries)
+
+        register = self.huey.task(
+            retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, context=True, name=TASK_NAME
+        )
+        self._task = register(process_delivery)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.executor is None
+
+    # -- receiving ---------------------------------------------------------------
+
+    def submit(self, delivery_id: str, body: bytes) -> bool:
+        """Keep and queue a delivery; False for a duplicate (nothing queued)."""
+        if not self.store.accept(delivery_id, body):
+            return False
+        self._task(delivery_id)
+        return True
+
+    def requeue_pending(self, older_than: float = 0.0) -> int:
+        """Queue again what was answered 2xx but never finished (after a crash)."""
+        pending = self.store.pending(older_than)
+        for delivery_id in pending:
+            self._task(delivery_id)
+        if pending:
+            log.info("queued %d unfinished deliveries again", len(pending))
+        return len(pending)
+
+    # -- processing ----------------------------------------------------------------
+
+    def _run_task(self, delivery_id: str, *, retries_left: int) -> None:
+        try:
+            self.process(delivery_id)
+        except LockTimeoutError as exc:
+            raise RetryTask(str(exc), delay=LOCK_RETRY_DELAY) from exc
+        except (HelpdeskError, HelpdeskUnavailableError) as exc:
+            if retries_left <= 0:
+                log.error("delivery %s failed for good: %s", delivery_id, exc)
+                self.store.finish(delivery_id, error=str(exc))
+            raise
+
+    def process(self, delivery_id: str) -> None:
+        """Decide (and in live mode, write back) one delivery, once."""
+        delivery = self.store.delivery(delivery_id)
+        if delivery is None or delivery.state != PENDING:
+            return  # Already done by another worker, or forgotten.
+        try:
+            payload = parse_payload(json.loads(delivery.body))
+        except (ValueError, PayloadError) as exc:  # Checked on receipt; only a changed store.
+            self.store.finish(delivery_id, error=f"unreadable payload: {exc}")
+            return
+        with self.store.lock(f"ticket-{payload.ticket.id}"):
+            if self.store.delivery(delivery_id) is None:
+                return
+            applied = self._apply(payload)
+            self.store.record(_entry(delivery_id, payload, applied, dry_run=self.dry_run))
+            self.store.finish(delivery_id)
+        log.info(
+            "delivery %s ticket %s: %s",
+            delivery_id,
+            payload.ticket.id,
+            applied.decision.skipped or (", ".join(applied.writes) or "nothing to write"),
+        )
+
+    def _apply(self, payload: ZammadPayload) -> Applied:
+        if self.executor is None:
+            ticket, message = to_model(payload, self.policy)
+            return Applied(evaluate(ticket, message, self.policy, datetime.now(UTC)))
+        return self.executor.apply(payload)
+
+
+def _entry(
+    delivery_id: str, payload: ZammadPayload, applied: Applied, *, dry_run: bool
+) -> dict[str, Any]:
+    return {
+        "delivery": delivery_id,
+        "ticket_id": payload.ticket.id,
+        "ticket_number": payload.ticket.number,
+        "article_id": payload.article.id if payload.article else None,
+        "decided_at": datetime.fromtimestamp(time.time(), UTC).isoformat(),
+        "dry_run": dry_run,
+        "decision": applied.decision.to_json(),
+        "writes": applied.writes,
+        "errors": applied.errors,
+    }
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    helpdesk: Helpdesk | None = None,
+    session: requests.Session | None = None,
+    immediate: bool = False,
+) -> Runtime:
+    """A Runtime from settings; raises PolicyError for a bad policy file."""
+    policy = load_policy(settings.policy)
+    store = open_store(
+        settings.store, decisions_kept=settings.decisions_kept, remember_days=settings.dedup_days
+    )
+    huey = build_huey(settings, immediate=immediate)
+    executor = None
+    if not settings.is_dry_run:
+        bot_login: str | None = settings.bot_login
+        if helpdesk is None:
+            assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
+            client = ZammadClient(
+                settings.zammad_url,
+                settings.zammad_token.get_secret_value(),
+                session or requests.Session(),
+                timeout=settings.timeout_seconds,
+            )
+            zammad = ZammadHelpdesk(
+                client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
+            )
+            helpdesk = zammad
+
+            def bot_login_lookup() -> str | None:
+                return zammad.bot_login
+        else:
+
+            def bot_login_lookup() -> str | None:
+                return bot_login
+
+        executor = Executor(helpdesk, policy, bot_login=bot_login_lookup)
+    return Runtime(settings, policy, store, huey, helpdesk=helpdesk, executor=executor)

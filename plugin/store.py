@@ -1,0 +1,288 @@
+"""Durable state beside the queue: the delivery inbox, per-ticket locks, recent decisions.
+
+Every webhook answered 2xx is first written to the inbox (keyed by its
+delivery id, which also de-duplicates Zammad's retries) and marked done only
+after the worker applied it; what is still pending after a crash is queued
+again at start-up. SQLite (one file, stdlib ``sqlite3``) serves one machine;
+Redis serves several replicas sharing one inbox, one de-duplication set and
+one lock per ticket.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import redis
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook as received."""
+
+    id: str
+    body: bytes
+    state: str
+    received_at: float
+
+
+class LockTimeoutError(TimeoutError):
+    """A per-ticket lock stayed taken longer than we were willing to wait."""
+
+
+class Store(Protocol):
+    """The state ticket-warden keeps; SQLite and Redis implement it alike."""
+
+    def accept(self, delivery_id: str, body: bytes) -> bool:
+        """Keep a new delivery; False when this id was seen before (a duplicate)."""
+
+    def delivery(self, delivery_id: str) -> Delivery | None: ...
+
+    def finish(self, delivery_id: str, error: str | None = None) -> None:
+        """Mark a delivery done, or failed for good with ``error``."""
+
+    def pending(self, older_than: float = 0.0) -> list[str]:
+        """Ids of deliveries not yet done, received at least ``older_than`` seconds ago."""
+
+    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Any:
+        """A context manager holding ``name`` (expiring after ``ttl``); LockTimeoutError."""
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Keep a decision for ``recent()``."""
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    def purge(self, older_than: float) -> int:
+        """Forget finished deliveries older than ``older_than`` seconds; how many."""
+
+    def close(self) -> None: ...
+
+
+class SqliteStore:
+    """The store in one SQLite file (WAL mode, one connection per thread)."""
+
+    def __init__(self, path: str | Path, *, decisions_kept: int = 500) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._decisions_kept = decisions_kept
+        self._local = threading.local()
+        with self._connection() as db:
+            db.executescript(
+                """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE IF NOT EXISTS warden_delivery (
+                    id TEXT PRIMARY KEY, body BLOB NOT NULL, state TEXT NOT NULL,
+                    received_at REAL NOT NULL, finished_at REAL, error TEXT);
+                CREATE INDEX IF NOT EXISTS warden_delivery_state
+                    ON warden_delivery (state, received_at);
+                CREATE TABLE IF NOT EXISTS warden_lock (
+                    name TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS warden_decision (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+                """
+            )
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        yield db
+
+    def accept(self, delivery_id: str, body: bytes) -> bool:
+        with self._connection() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO warden_delivery (id, body, state, received_at) "
+                "VALUES (?, ?, ?, ?)",
+                (delivery_id, body, PENDING, time.time()),
+            )
+            return cursor.rowcount == 1
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT id, body, state, received_at FROM warden_delivery WHERE id = ?",
+                (delivery_id,),
+            ).fetchone()
+        return Delivery(row[0], bytes(row[1]), row[2], row[3]) if row else None
+
+    def finish(self, delivery_id: str, error: str | None = None) -> None:
+        with self._connection() as db:
+            db.execute(
+                "UPDATE warden_delivery SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                (FAILED if error else DONE, time.time(), error, delivery_id),
+            )
+
+    def pending(self, older_than: float = 0.0) -> list[str]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id FROM warden_delivery WHERE state = ? AND received_at <= ? "
+                "ORDER BY received_at",
+                (PENDING, time.time() - older_than),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    @contextmanager
+    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Iterator[None]:
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        with self._connection() as db:
+            while True:
+                now = time.time()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute(
+                        "DELETE FROM warden_lock WHERE name = ? AND expires_at < ?", (name, now)
+                    )
+                    taken = db.execute(
+                        "INSERT OR IGNORE INTO warden_lock (name, token, expires_at) "
+                        "VALUES (?, ?, ?)",
+                        (name, token, now + ttl),
+                    ).rowcount
+                finally:
+                    db.execute("COMMIT")
+                if taken:
+                    break
+                if time.monotonic() >= deadline:
+                    raise LockTimeoutError(f"lock {name} is still taken after {wait:g} s")
+                time.sleep(0.05)
+            try:
+                yield
+            finally:
+                db.execute("DELETE FROM warden_lock WHERE name = ? AND token = ?", (name, token))
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._connection() as db:
+            db.execute("INSERT INTO warden_decision (entry) VALUES (?)", (json.dumps(entry),))
+            db.execute(
+                "DELETE FROM warden_decision WHERE seq <= "
+                "(SELECT MAX(seq) FROM warden_decision) - ?",
+                (self._decisions_kept,),
+            )
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT entry FROM warden_decision ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def purge(self, older_than: float) -> int:
+        with self._connection() as db:
+            return db.execute(
+                "DELETE FROM warden_delivery WHERE state != ? AND received_at < ?",
+                (PENDING, time.time() - older_than),
+            ).rowcount
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+class RedisStore:
+    """The store in Redis, shared by every replica; keys live under ``prefix``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "ticket-warden",
+        decisions_kept: int = 500,
+        remember_seconds: float = 7 * 86400,
+    ) -> None:
+        self._redis = redis.Redis.from_url(url)
+        self._prefix = prefix
+        self._decisions_kept = decisions_kept
+        self._remember = int(remember_seconds)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._prefix, *parts))
+
+    def accept(self, delivery_id: str, body: bytes) -> bool:
+        now = time.time()
+        key = self._key("delivery", delivery_id)
+        # HSETNX on the state field is the atomic "first time seen" test.
+        if not self._redis.hsetnx(key, "state", PENDING):
+            return False
+        pipe = self._redis.pipeline()
+        pipe.hset(key, mapping={"body": body, "received_at": repr(now)})
+        pipe.expire(key, self._remember)
+        pipe.zadd(self._key("pending"), {delivery_id: now})
+        pipe.execute()
+        return True
+
+    def delivery(self, delivery_id: str) -> Delivery | None:
+        # The client does not decode responses, so every key and value is bytes.
+        fields = cast(dict[bytes, bytes], self._redis.hgetall(self._key("delivery", delivery_id)))
+        if not fields or b"body" not in fields:
+            return None
+        return Delivery(
+            delivery_id,
+            fields[b"body"],
+            fields[b"state"].decode(),
+            float(fields[b"received_at"]),
+        )
+
+    def finish(self, delivery_id: str, error: str | None = None) -> None:
+        pipe = self._redis.pipeline()
+        key = self._key("delivery", delivery_id)
+        pipe.hset(key, "state", FAILED if error else DONE)
+        pipe.hset(key, "finished_at", repr(time.time()))
+        pipe.hset(key, "error", error or "")
+        pipe.zrem(self._key("pending"), delivery_id)
+        pipe.execute()
+
+    def pending(self, older_than: float = 0.0) -> list[str]:
+        ids = self._redis.zrangebyscore(self._key("pending"), "-inf", time.time() - older_than)
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in ids]
+
+    @contextmanager
+    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Iterator[None]:
+        lock = self._redis.lock(self._key("lock", name), timeout=ttl, blocking_timeout=wait)
+        if not lock.acquire():
+            raise LockTimeoutError(f"lock {name} is still taken after {wait:g} s")
+        try:
+            yield
+        finally:
+            # It may have expired while held; then another holder owns it now.
+            with suppress(redis.exceptions.LockError):
+                lock.release()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        pipe = self._redis.pipeline()
+        pipe.lpush(self._key("decisions"), json.dumps(entry))
+        pipe.ltrim(self._key("decisions"), 0, self._decisions_kept - 1)
+        pipe.execute()
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        items = self._redis.lrange(self._key("decisions"), 0, limit - 1)
+        return [json.loads(item) for item in items]
+
+    def purge(self, older_than: float) -> int:
+        return 0  # Delivery keys expire by themselves after ``remember_seconds``.
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def open_store(location: str, *, decisions_kept: int = 500, remember_days: int = 7) -> Store:
+    """A RedisStore for ``redis://...`` locations, else a SqliteStore at that path."""
+    if location.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(
+            location, decisions_kept=decisions_kept, remember_seconds=remember_days * 86400
+        )
+    return SqliteStore(location, decisions_kept=decisions_kept)

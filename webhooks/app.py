@@ -1,0 +1,124 @@
+"""The webhook receiver: a thin Flask app that verifies, validates, enqueues and answers.
+
+Zammad waits 4 s to connect and 30 s to read, counts any non-2xx (redirects
+included) as a failure and retries (SPEC §6), so the route does no helpdesk
+I/O: the worker does that. Every error is a JSON body with the right status;
+nothing unexpected leaks a traceback to the client.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from plugin.errors import PayloadError, SignatureError
+from plugin.runtime import Runtime, build_runtime, delivery_id_for
+from plugin.settings import Settings
+from plugin.signature import SIGNATURE_HEADER, verify_signature
+from plugin.zammad.payload import parse_payload
+
+log = logging.getLogger(__name__)
+EXTENSION = "ticket_warden"
+DELIVERY_HEADER = "X-Zammad-Delivery"
+MAX_LISTED = 200
+
+bp = Blueprint("webhooks", __name__)
+
+
+def _runtime() -> Runtime:
+    runtime: Runtime = current_app.extensions[EXTENSION]
+    return runtime
+
+
+def error(status: int, code: str, message: str) -> tuple[Response, int]:
+    """A JSON error body: ``{"error": code, "message": message}``."""
+    return jsonify({"error": code, "message": message}), status
+
+
+@bp.post("/webhooks/zammad")
+def zammad_webhook() -> tuple[Response, int]:
+    """Zammad's trigger webhook: verify, validate, keep, queue, answer."""
+    runtime = _runtime()
+    body = request.get_data(cache=False)
+    secret = runtime.settings.secret_bytes()
+    if secret is not None:
+        try:
+            verify_signature(body, request.headers.get(SIGNATURE_HEADER), secret)
+        except SignatureError as exc:
+            return error(401, "bad_signature", str(exc))
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return error(400, "bad_json", f"the body is not JSON: {exc}")
+    try:
+        payload = parse_payload(data)
+    except PayloadError as exc:
+        return error(422, "bad_payload", str(exc))
+    article = payload.article
+    if article is None or not (article.model_fields_set or article.model_extra):
+        # Ticket updates without an article, scheduler and escalation events.
+        return jsonify({"status": "skipped", "reason": "no article in the payload"}), 200
+    delivery = delivery_id_for(request.headers.get(DELIVERY_HEADER), body)
+    if not runtime.submit(delivery, body):
+        return jsonify({"status": "duplicate", "delivery": delivery}), 200
+    return jsonify({"status": "accepted", "delivery": delivery}), 202
+
+
+@bp.get("/decisions")
+def decisions() -> tuple[Response, int]:
+    """Recent decisions, newest first; live mode asks for the webhook secret as a bearer token."""
+    runtime = _runtime()
+    secret = runtime.settings.secret_bytes()
+    if not runtime.dry_run and secret is not None:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
+        if not hmac.compare_digest(given, secret):
+            return error(401, "unauthorized", "send 'Authorization: Bearer <webhook secret>'")
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LISTED:
+        return error(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LISTED}")
+    return jsonify({"dry_run": runtime.dry_run, "decisions": runtime.store.recent(int(limit))}), 200
+
+
+@bp.get("/healthz")
+def health() -> tuple[Response, int]:
+    """Liveness and the size of the backlog."""
+    runtime = _runtime()
+    return jsonify(
+        {"status": "ok", "dry_run": runtime.dry_run, "pending": len(runtime.store.pending())}
+    ), 200
+
+
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    status = exc.code or 500
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error(status, code, exc.description or exc.name or "error")
+
+
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    log.exception("unexpected error on %s %s", request.method, request.path, exc_info=exc)
+    return error(500, "internal_error", "internal error; the server log has the details")
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
+    """The receiver; raises SettingsError when it must not start (no secret in live mode)."""
+    settings.check_can_serve()
+    app = Flask("ticket-warden")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION] = runtime or build_runtime(settings)
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    # An unknown trailing slash is a 404, never a redirect: Zammad counts redirects as failures.
+    app.url_map.strict_slashes = True
+    return app
+
+
+def create_app_from_environment(**overrides: Any) -> Flask:
+    """The receiver configured from WARDEN_* variables (for gunicorn's app factory)."""
+    return create_app(Settings(**overrides))
