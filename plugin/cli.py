@@ -1,4 +1,4 @@
-"""The ``ticket-warden`` command line: evaluate a payload, check a policy.
+"""The ``ticket-warden`` command line: evaluate, check, serve, worker, send.
 
 Every failure is one line on stderr and exit status 2; never a traceback.
 """
@@ -7,19 +7,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import threading
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+import requests
+from pydantic import ValidationError
+from werkzeug.serving import make_server
+
 from plugin import __version__
 from plugin.engine import evaluate
-from plugin.errors import PayloadError, PolicyError
+from plugin.errors import PayloadError, PolicyError, SettingsError
 from plugin.policy import Policy, load_policy
+from plugin.runtime import Runtime, build_runtime
+from plugin.settings import Settings
+from plugin.signature import SIGNATURE_HEADER, sign
 from plugin.zammad.payload import parse_payload, to_model
 
 EXIT_USAGE = 2
+# An idle SQLite consumer polls at most this many seconds apart (huey backs off to 10 s).
+CONSUMER_MAX_DELAY = 0.5
 
 
 class CliError(Exception):
@@ -76,6 +88,105 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "WARDEN_" + "_".join(str(part) for part in first["loc"]).upper()
+        _fail(f"{name}: {first['msg']}")
+
+
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        settings.check_can_serve()
+        return build_runtime(settings)
+    except (SettingsError, PolicyError) as exc:
+        _fail(str(exc))
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _describe(settings: Settings, runtime: Runtime) -> str:
+    mode = (
+        "dry-run (decisions recorded locally, nothing written)"
+        if runtime.dry_run
+        else (f"live, writing to {settings.zammad_url}")
+    )
+    policy = str(settings.policy) if settings.policy else "built-in xstore policy"
+    return f"{mode}; policy: {policy}; store: {settings.store}"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Receiver and worker in one process, for a single machine."""
+    from webhooks.app import create_app  # noqa: PLC0415 - the CLI's other commands need no Flask
+
+    settings = _settings()
+    runtime = _runtime(settings)
+    _log_to_stderr()
+    app = create_app(settings, runtime)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as exc:
+        _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    url = f"http://{args.host}:{server.server_port}/webhooks/zammad"
+    print(f"ticket-warden {__version__} receiving on {url}", file=sys.stderr, flush=True)
+    print(_describe(settings, runtime), file=sys.stderr, flush=True)
+    runtime.requeue_pending()
+    consumer = runtime.huey.create_consumer(
+        workers=settings.workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
+    )
+    try:
+        consumer.run()  # Until SIGINT or SIGTERM.
+    finally:
+        server.shutdown()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Workers alone, beside a receiver served by gunicorn."""
+    settings = _settings()
+    runtime = _runtime(settings)
+    _log_to_stderr()
+    print(f"ticket-warden worker: {_describe(settings, runtime)}", file=sys.stderr, flush=True)
+    runtime.requeue_pending()
+    workers = args.workers or settings.workers
+    runtime.huey.create_consumer(
+        workers=workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
+    ).run()
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """Sign a payload with the configured secret and POST it to a receiver."""
+    settings = _settings()
+    try:
+        body = sys.stdin.buffer.read() if args.payload == "-" else Path(args.payload).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {args.payload}: {exc.strerror or exc}")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Zammad-Trigger": "ticket-warden send",
+        "X-Zammad-Delivery": args.delivery or str(uuid.uuid4()),
+    }
+    secret = settings.secret_bytes()
+    if secret is not None:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
+    try:
+        response = requests.post(
+            args.url, data=body, headers=headers, timeout=30, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        _fail(f"cannot reach {args.url}: {type(exc).__name__}")
+    print(f"{response.status_code} {response.text.strip()}")
+    return 0 if 200 <= response.status_code < 300 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ticket-warden",
@@ -96,6 +207,27 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd = commands.add_parser("check", help="validate a policy file")
     check_cmd.add_argument("--policy", metavar="FILE", help="policy YAML (default: built-in)")
     check_cmd.set_defaults(handler=cmd_check)
+
+    serve_cmd = commands.add_parser(
+        "serve", help="run the webhook receiver and a worker (settings from WARDEN_* variables)"
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve_cmd.set_defaults(handler=cmd_serve)
+
+    worker_cmd = commands.add_parser("worker", help="run queue workers only")
+    worker_cmd.add_argument("--workers", type=int, default=None, help="worker threads")
+    worker_cmd.set_defaults(handler=cmd_worker)
+
+    send_cmd = commands.add_parser(
+        "send", help="sign a payload with WARDEN_WEBHOOK_SECRET and POST it to a receiver"
+    )
+    send_cmd.add_argument("payload", metavar="PAYLOAD.json", help="payload file, or - for stdin")
+    send_cmd.add_argument(
+        "--url", default="http://127.0.0.1:8000/webhooks/zammad", help="receiver URL"
+    )
+    send_cmd.add_argument("--delivery", help="X-Zammad-Delivery id (default: a new one)")
+    send_cmd.set_defaults(handler=cmd_send)
     return parser
 
 

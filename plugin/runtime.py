@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import Task, TaskWrapper
 from huey.exceptions import RetryTask
 
@@ -33,12 +33,14 @@ from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "ticket-warden"
 TASK_NAME = "ticket_warden.process_delivery"
 # Zammad gives up on a webhook after ~100 s; our own retries of the write-back go on longer.
 TASK_RETRIES = 8
 TASK_RETRY_DELAY = 15
 LOCK_RETRY_DELAY = 1
+# A delivery still pending this long after receipt was lost by a worker that died.
+SWEEP_NAME = "ticket_warden.sweep"
+SWEEP_AFTER_SECONDS = 15 * 60
 
 
 def delivery_id_for(header: str | None, body: bytes) -> str:
@@ -50,10 +52,11 @@ def delivery_id_for(header: str | None, body: bytes) -> str:
 
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     """The durable queue: SQLite in the store's file, or Redis for several replicas."""
+    name = settings.namespace
     if settings.uses_redis:
-        return RedisHuey(QUEUE_NAME, url=settings.store, results=False, immediate=immediate)
+        return RedisHuey(name, url=settings.store, results=False, immediate=immediate)
     return SqliteHuey(
-        QUEUE_NAME, filename=settings.store, results=False, strict_fifo=True, immediate=immediate
+        name, filename=settings.store, results=False, strict_fifo=True, immediate=immediate
     )
 
 
@@ -77,6 +80,12 @@ class Runtime:
             retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, context=True, name=TASK_NAME
         )
         self._task = register(process_delivery)
+
+        def sweep() -> None:
+            self.requeue_pending(older_than=SWEEP_AFTER_SECONDS)
+            self.store.purge(older_than=self.settings.dedup_days * 86400)
+
+        self.huey.periodic_task(crontab(minute="*/5"), name=SWEEP_NAME)(sweep)
 
     @property
     def dry_run(self) -> bool:
@@ -124,23 +133,33 @@ class Runtime:
             self.store.finish(delivery_id, error=f"unreadable payload: {exc}")
             return
         with self.store.lock(f"ticket-{payload.ticket.id}"):
-            if self.store.delivery(delivery_id) is None:
-                return
+            current = self.store.delivery(delivery_id)
+            if current is None or current.state != PENDING:
+                return  # Another worker finished it while we waited for the lock.
             applied = self._apply(payload)
             self.store.record(_entry(delivery_id, payload, applied, dry_run=self.dry_run))
             self.store.finish(delivery_id)
-        log.info(
-            "delivery %s ticket %s: %s",
-            delivery_id,
-            payload.ticket.id,
-            applied.decision.skipped or (", ".join(applied.writes) or "nothing to write"),
-        )
+        log.info("delivery %s ticket %s: %s", delivery_id, payload.ticket.id, _summary(applied))
 
     def _apply(self, payload: ZammadPayload) -> Applied:
         if self.executor is None:
             ticket, message = to_model(payload, self.policy)
             return Applied(evaluate(ticket, message, self.policy, datetime.now(UTC)))
         return self.executor.apply(payload)
+
+
+def _summary(applied: Applied) -> str:
+    """One log line's worth of what a delivery led to."""
+    decision = applied.decision
+    if decision.skipped:
+        return f"skipped: {decision.skipped}"
+    replies = ",".join(reason for reply in decision.replies for reason in reply.reasons)
+    due = decision.due_at.isoformat() if decision.due_at else "none"
+    decided = f"tags {','.join(decision.tags)}; due {due}; reply [{replies}]"
+    written = "; ".join(applied.writes) or "nothing new to write"
+    return f"{decided}; wrote: {written}" + (
+        f"; errors: {applied.errors}" if applied.errors else ""
+    )
 
 
 def _entry(
@@ -169,7 +188,10 @@ def build_runtime(
     """A Runtime from settings; raises PolicyError for a bad policy file."""
     policy = load_policy(settings.policy)
     store = open_store(
-        settings.store, decisions_kept=settings.decisions_kept, remember_days=settings.dedup_days
+        settings.store,
+        namespace=settings.namespace,
+        decisions_kept=settings.decisions_kept,
+        remember_days=settings.dedup_days,
     )
     huey = build_huey(settings, immediate=immediate)
     executor = None

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     policy: Path | None = None
     store: str = DEFAULT_STORE
+    # Name of the queue and prefix of Redis keys: replicas that share one must share this.
+    namespace: str = Field(default="ticket-warden", pattern=r"^[A-Za-z0-9_.-]+$")
     # None: decide from whether a helpdesk is configured.
     dry_run: bool | None = None
     # The bot's own Zammad login, to recognise its articles; asked of Zammad when unset.

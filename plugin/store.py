@@ -279,10 +279,19 @@ class RedisStore:
         self._redis.close()
 
 
-def open_store(location: str, *, decisions_kept: int = 500, remember_days: int = 7) -> Store:
+def open_store(
+    location: str,
+    *,
+    namespace: str = "ticket-warden",
+    decisions_kept: int = 500,
+    remember_days: int = 7,
+) -> Store:
     """A RedisStore for ``redis://...`` locations, else a SqliteStore at that path."""
     if location.startswith(("redis://", "rediss://", "unix://")):
         return RedisStore(
-            location, decisions_kept=decisions_kept, remember_seconds=remember_days * 86400
+            location,
+            prefix=namespace,
+            decisions_kept=decisions_kept,
+            remember_seconds=remember_days * 86400,
         )
     return SqliteStore(location, decisions_kept=decisions_kept)
