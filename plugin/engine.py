@@ -242,15 +242,24 @@ def _reply_target(case: _Case, *, turned_away: bool) -> tuple[str, str] | None:
 # -- meeting confirmations and skips -------------------------------------------
 
 
+def may_confirm_meeting(message: Message | None) -> bool:
+    """Whether ``message`` is an agent's outgoing email, the one skipped kind that can matter."""
+    return (
+        message is not None
+        and message.sender is Sender.AGENT
+        and not message.written_by_bot
+        and not message.internal
+        and message.channel.strip().lower() == EMAIL_CHANNEL
+    )
+
+
 def _meeting_confirmation(
     ticket: Ticket, message: Message | None, policy: Policy
 ) -> Finding | None:
     """An agent email confirming a meeting on a ticket that waits for one."""
-    if message is None or message.written_by_bot or message.sender is not Sender.AGENT:
+    if message is None or not may_confirm_meeting(message):
         return None
     if policy.tag(Flag.MEETING_UNCONFIRMED) not in ticket.tags:
-        return None
-    if message.channel.strip().lower() != EMAIL_CHANNEL:
         return None
     return confirmation_finding(message)
 

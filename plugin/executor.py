@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from plugin.decision import Decision, Reply
-from plugin.engine import evaluate
+from plugin.engine import evaluate, may_confirm_meeting
 from plugin.errors import HelpdeskError, HelpdeskRateLimitError
 from plugin.helpdesk import Helpdesk, TicketState, note_trailer
 from plugin.model import Message, Ticket
-from plugin.names import Sender
 from plugin.policy import Policy
 from plugin.zammad.payload import ZammadPayload, to_model
 
@@ -124,7 +123,7 @@ class Executor:
         first_look = evaluate(ticket, message, policy, self._clock())
         if message is None or message.id is None:
             return Applied(first_look)
-        if first_look.skipped is not None and message.sender is not Sender.AGENT:
+        if first_look.skipped is not None and not may_confirm_meeting(message):
             return Applied(first_look)  # Decided without reading the helpdesk at all.
         article_id = int(message.id)
         if first_look.skipped is not None:

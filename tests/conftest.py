@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from plugin.decision import Reply
+from plugin.helpdesk import ArticleInfo, TicketState
 from plugin.model import Customer, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy, load_policy
@@ -89,3 +92,103 @@ def builtin_policy() -> Policy:
 @pytest.fixture(scope="session")
 def example_policy() -> Policy:
     return load_policy(EXAMPLES / "policy.yaml")
+
+
+class FakeHelpdesk:
+    """The one in-memory helpdesk the executor tests share: state in, every write recorded.
+
+    ``fail_on`` maps an operation name to an exception raised the next time it runs,
+    to simulate a crash or an error halfway through an event.
+    """
+
+    def __init__(self, bot_id: int = 99) -> None:
+        self.bot_id = bot_id
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.tag_sets: dict[int, set[str]] = {}
+        self.articles: dict[int, list[ArticleInfo]] = {}
+        self.writes: list[tuple[str, int, Any]] = []
+        self.reads: list[tuple[str, int]] = []
+        self.fail_on: dict[str, Exception] = {}
+        self._next_id = 10_000
+
+    def add_ticket(self, payload: dict[str, Any], **fields: Any) -> None:
+        ticket_id = payload["ticket"]["id"]
+        self.tickets[ticket_id] = {"priority": "2 normal", "state": "new", "due_at": None} | fields
+        self.tag_sets.setdefault(ticket_id, set())
+        article = payload.get("article") or {}
+        if article:
+            self.articles.setdefault(ticket_id, []).append(
+                ArticleInfo(
+                    id=article["id"],
+                    by_bot=False,
+                    from_customer=article.get("sender") == "Customer",
+                    internal=bool(article.get("internal")),
+                    body=article.get("body", ""),
+                )
+            )
+
+    def _maybe_fail(self, operation: str) -> None:
+        exc = self.fail_on.pop(operation, None)
+        if exc is not None:
+            raise exc
+
+    def ticket_state(self, ticket_id: int) -> TicketState:
+        self.reads.append(("state", ticket_id))
+        ticket = self.tickets[ticket_id]
+        return TicketState(
+            tags=frozenset(self.tag_sets[ticket_id]),
+            priority=ticket["priority"],
+            state=ticket["state"],
+            due_at=ticket["due_at"],
+            articles=tuple(self.articles.get(ticket_id, [])),
+        )
+
+    def tags(self, ticket_id: int) -> frozenset[str]:
+        self.reads.append(("tags", ticket_id))
+        return frozenset(self.tag_sets[ticket_id])
+
+    def add_tag(self, ticket_id: int, tag: str) -> None:
+        self._maybe_fail("add_tag")
+        self.writes.append(("add_tag", ticket_id, tag))
+        self.tag_sets[ticket_id].add(tag)
+
+    def remove_tag(self, ticket_id: int, tag: str) -> None:
+        self._maybe_fail("remove_tag")
+        self.writes.append(("remove_tag", ticket_id, tag))
+        self.tag_sets[ticket_id].discard(tag)
+
+    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None:
+        self._maybe_fail("update_ticket")
+        self.writes.append(("update_ticket", ticket_id, dict(fields)))
+        ticket = self.tickets[ticket_id]
+        for key, value in fields.items():
+            if key == "sla_due_at":
+                ticket["due_at"] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            else:
+                ticket[key] = value
+
+    def _post(self, ticket_id: int, body: str, *, internal: bool) -> None:
+        self._next_id += 1
+        self.articles.setdefault(ticket_id, []).append(
+            ArticleInfo(
+                self._next_id, by_bot=True, from_customer=False, internal=internal, body=body
+            )
+        )
+
+    def post_note(self, ticket_id: int, text: str) -> None:
+        self._maybe_fail("post_note")
+        self.writes.append(("post_note", ticket_id, text))
+        self._post(ticket_id, text, internal=True)
+
+    def post_reply(self, ticket_id: int, reply: Reply) -> None:
+        self._maybe_fail("post_reply")
+        self.writes.append(("post_reply", ticket_id, reply))
+        self._post(ticket_id, reply.body, internal=False)
+
+    def written(self, operation: str) -> list[Any]:
+        return [value for name, _ticket, value in self.writes if name == operation]
+
+
+@pytest.fixture
+def helpdesk() -> FakeHelpdesk:
+    return FakeHelpdesk()

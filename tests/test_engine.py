@@ -175,9 +175,7 @@ def test_one_reply_combines_every_reason(example_policy) -> None:
     assert "https://xstore.example/terms" in body
     assert "10001" in body
     assert "vague-subject" not in body  # plain words, not tag names
-    assert (
-        "Guidance reply: vague-subject, needs-info, outside-office-hours." in decision.note
-    )
+    assert "Guidance reply: vague-subject, needs-info, outside-office-hours." in decision.note
 
 
 def test_each_reason_is_told_once_per_ticket(example_policy) -> None:

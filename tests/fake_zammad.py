@@ -1,0 +1,277 @@
+"""A fake Zammad REST server for tests that cross a real socket.
+
+It serves the documented shapes of the endpoints ticket-warden uses (Zammad
+API docs: tickets, ticket_articles, tags, users/me), records every write, and
+can be told to fail or to hold requests. Where the docs are silent it guesses,
+and says so in a comment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT = {
+    "id": 99,
+    "login": "ticket-warden@xstore.example",
+    "firstname": "ticket",
+    "lastname": "warden",
+}
+PRIORITIES = ("1 low", "2 normal", "3 high")
+STATES = ("new", "open", "pending reminder", "pending close", "closed", "merged")
+
+
+@dataclass
+class Failure:
+    """Answer the next ``times`` matching requests with ``status`` (and headers)."""
+
+    method: str
+    path: str
+    status: int
+    times: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass
+class FakeZammad:
+    """State of the fake: tickets, articles, tags, and the log of writes."""
+
+    token: str = "test-token"
+    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    articles: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    held: threading.Event = field(default_factory=threading.Event)
+    hold_path: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_article_id: int = 5000
+
+    def __post_init__(self) -> None:
+        self.held.set()  # Not holding anything until told to.
+
+    # -- test set-up --------------------------------------------------------------
+
+    def add_ticket_from_payload(self, payload: dict[str, Any]) -> None:
+        """Make the ticket and article of a webhook payload exist, as Zammad would hold them."""
+        ticket = payload["ticket"]
+        article = payload.get("article") or {}
+        priority = ticket.get("priority")
+        with self.lock:
+            self.tickets[ticket["id"]] = {
+                "id": ticket["id"],
+                "number": ticket["number"],
+                "title": ticket.get("title", ""),
+                "state": ticket.get("state", "new"),
+                "priority": priority.get("name") if isinstance(priority, dict) else priority,
+                "customer_id": (ticket.get("customer") or {}).get("id"),
+            }
+            self.tags.setdefault(ticket["id"], [])
+            if article:
+                stored = {
+                    key: article.get(key)
+                    for key in ("id", "type", "sender", "internal", "from", "to", "subject", "body")
+                }
+                stored["created_by_id"] = (ticket.get("customer") or {}).get("id")
+                self.articles.setdefault(ticket["id"], []).append(stored)
+
+    def fail(self, method: str, path: str, status: int, times: int = 1, **extra: Any) -> None:
+        with self.lock:
+            self.failures.append(Failure(method, path, status, times, **extra))
+
+    @contextmanager
+    def holding(self, path: str) -> Iterator[None]:
+        """Requests whose path starts with ``path`` wait until the block ends."""
+        self.hold_path = path
+        self.held.clear()
+        try:
+            yield
+        finally:
+            self.held.set()
+            self.hold_path = None
+
+    def writes_to(self, method: str, prefix: str) -> list[Any]:
+        return [body for m, path, body in self.writes if m == method and path.startswith(prefix)]
+
+    def bot_articles(self, ticket_id: int) -> list[dict[str, Any]]:
+        return [a for a in self.articles.get(ticket_id, []) if a.get("created_by_id") == BOT["id"]]
+
+    # -- request handling ------------------------------------------------------------
+
+    def handle(
+        self, method: str, url: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        parsed = urlparse(url)
+        path, query = parsed.path, parse_qs(parsed.query)
+        with self.lock:
+            self.requests.append((method, path))
+        if self.hold_path and path.startswith(self.hold_path):
+            self.held.wait(timeout=60)
+        auth = headers.get("authorization", "")
+        if auth not in (f"Token token={self.token}", f"Bearer {self.token}"):
+            return (
+                401,
+                {"error": "Authentication required", "error_human": "Authentication required"},
+                {},
+            )
+        with self.lock:
+            for failure in self.failures:
+                if failure.times > 0 and failure.method == method and path.startswith(failure.path):
+                    failure.times -= 1
+                    body = failure.body or {
+                        "error": f"fake failure {failure.status}",
+                        "error_human": f"Fake failure {failure.status}",
+                    }
+                    return failure.status, body, failure.headers
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return 400, {"error": "JSON parse error"}, {}
+        with self.lock:
+            return self._route(method, path, query, body)
+
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET" and path == "/api/v1/users/me":
+            return 200, BOT, {}
+        if match := re.fullmatch(r"/api/v1/tickets/(\d+)", path):
+            ticket = self.tickets.get(int(match[1]))
+            if ticket is None:
+                return 404, {"error": "Couldn't find Ticket", "error_human": "Not found"}, {}
+            if method == "GET":
+                return 200, dict(ticket), {}
+            if method == "PUT":
+                return self._update_ticket(ticket, body or {})
+        if method == "GET" and path == "/api/v1/tags":
+            ticket_id = int(query.get("o_id", ["0"])[0])
+            return 200, {"tags": list(self.tags.get(ticket_id, []))}, {}
+        if path in ("/api/v1/tags/add", "/api/v1/tags/remove"):
+            return self._tag(method, path, body or {})
+        if method == "GET" and (
+            match := re.fullmatch(r"/api/v1/ticket_articles/by_ticket/(\d+)", path)
+        ):
+            return 200, [dict(a) for a in self.articles.get(int(match[1]), [])], {}
+        if method == "POST" and path == "/api/v1/ticket_articles":
+            return self._create_article(body or {})
+        return (
+            404,
+            {"error": "No route matches", "error_human": f"No route for {method} {path}"},
+            {},
+        )
+
+    def _update_ticket(
+        self, ticket: dict[str, Any], body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
+        # Zammad resolves names for priority and state and answers 422 for unknown ones.
+        if "priority" in body and body["priority"] not in PRIORITIES:
+            return (
+                422,
+                {
+                    "error": f"No lookup value found for 'priority': {body['priority']!r}",
+                    "error_human": "Unknown priority",
+                },
+                {},
+            )
+        if "state" in body and body["state"] not in STATES:
+            return 422, {"error": "No lookup value found for 'state'"}, {}
+        self.writes.append(("PUT", f"/api/v1/tickets/{ticket['id']}", body))
+        ticket.update(body)
+        ticket["updated_at"] = datetime.now(UTC).isoformat()
+        return 200, dict(ticket), {}
+
+    def _tag(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        expected = "POST" if path.endswith("add") else "DELETE"
+        if method != expected or body.get("object") != "Ticket":
+            return 422, {"error": "object and method required"}, {}
+        ticket_id, item = int(body["o_id"]), str(body["item"])
+        tags = self.tags.setdefault(ticket_id, [])
+        self.writes.append((method, path, body))
+        if expected == "POST" and item not in tags:
+            tags.append(item)
+        elif expected == "DELETE" and item in tags:
+            tags.remove(item)
+        # Zammad docs: both answer "201 Created" with the body `true`.
+        return 201, True, {}
+
+    def _create_article(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        ticket_id = int(body.get("ticket_id", 0))
+        if ticket_id not in self.tickets:
+            return 422, {"error": "ticket_id is required", "error_human": "Unknown ticket"}, {}
+        if not body.get("body"):
+            return 422, {"error": "body is required"}, {}
+        self.next_article_id += 1
+        # Guess: Zammad fills created_by_id with the token's user; we do the same.
+        article = dict(body) | {
+            "id": self.next_article_id,
+            "created_by_id": BOT["id"],
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        self.articles.setdefault(ticket_id, []).append(article)
+        self.writes.append(("POST", "/api/v1/ticket_articles", body))
+        return 201, article, {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        status, body, extra = self.server.fake.handle(self.command, self.path, headers, raw)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeZammad) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+@contextmanager
+def running(fake: FakeZammad) -> Iterator[str]:
+    """Serve ``fake`` on a free loopback port; yields its base URL."""
+    server = _Server(fake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        fake.held.set()
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,207 @@
+"""The executor against the shared fake helpdesk: the right writes, exactly once."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import pytest
+
+from plugin.errors import HelpdeskError, HelpdeskUnavailableError
+from plugin.executor import Executor, Plan, plan_writes, zammad_time
+from plugin.helpdesk import ArticleInfo, TicketState, note_trailer, parse_trailer
+from plugin.engine import evaluate
+from plugin.zammad.payload import parse_payload, to_model
+from tests.conftest import FakeHelpdesk, example_payload
+
+NOW = datetime(2026, 3, 4, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def executor(helpdesk: FakeHelpdesk, example_policy) -> Executor:
+    return Executor(helpdesk, example_policy, clock=lambda: NOW)
+
+
+def apply(executor: Executor, helpdesk: FakeHelpdesk, name: str, **ticket_fields):
+    payload = example_payload(name)
+    if payload["ticket"]["id"] not in helpdesk.tickets:
+        helpdesk.add_ticket(payload, **ticket_fields)
+    return executor.apply(parse_payload(payload))
+
+
+# -- the pure plan ----------------------------------------------------------------
+
+
+def empty_state(**changes) -> TicketState:
+    values = {"tags": frozenset(), "priority": "2 normal", "state": "new", "due_at": None,
+              "articles": ()} | changes  # fmt: skip
+    return TicketState(**values)
+
+
+def test_plan_for_a_fresh_ticket(executor, example_policy) -> None:
+    ticket, message = to_model(parse_payload(example_payload("vague-subject")), example_policy)
+    decision = evaluate(ticket, message, example_policy, NOW)
+    plan = plan_writes(decision, empty_state(), 907, "sla_due_at")
+    assert plan.reply is decision.replies[0]
+    assert plan.note == decision.note and plan.replied == ("vague-subject", "needs-info")
+    assert plan.add_tags == ("needs-info", "per-incident", "vague-subject")
+    assert plan.fields == {"sla_due_at": "2026-03-06T10:00:00Z"}  # priority is already 2 normal
+    done = empty_state(
+        tags=frozenset(decision.tags),
+        due_at=decision.due_at,
+        articles=(
+            ArticleInfo(907, by_bot=False, from_customer=True, internal=False),
+            ArticleInfo(908, by_bot=True, from_customer=False, internal=False),
+            ArticleInfo(909, by_bot=True, from_customer=False, internal=True,
+                        body="note\n" + note_trailer(907, ("vague-subject",))),
+        ),
+    )  # fmt: skip
+    assert plan_writes(decision, done, 907, "sla_due_at") == Plan(
+        article_id=907, replied=plan.replied
+    )
+    assert plan_writes(decision, done, 907, "sla_due_at").is_empty
+
+
+def test_trailer_round_trip() -> None:
+    assert parse_trailer("x\n" + note_trailer(12, ("a-b", "c"))) == (12, ("a-b", "c"))
+    assert parse_trailer(note_trailer(12, ())) == (12, ())
+    assert parse_trailer("a note an agent wrote") is None
+    assert zammad_time(datetime(2026, 3, 3, 19, tzinfo=UTC)) == "2026-03-03T19:00:00Z"
+
+
+def test_a_bot_reply_only_counts_for_the_article_it_follows() -> None:
+    state = empty_state(
+        articles=(
+            ArticleInfo(1, by_bot=False, from_customer=True, internal=False),
+            ArticleInfo(2, by_bot=True, from_customer=False, internal=False),
+            ArticleInfo(3, by_bot=False, from_customer=True, internal=False),
+        )
+    )
+    assert state.has_reply_for(1)
+    assert not state.has_reply_for(3)
+
+
+# -- applying decisions ----------------------------------------------------------------
+
+
+def test_gold_urgent_email_is_written_back(executor, helpdesk) -> None:
+    applied = apply(executor, helpdesk, "gold-urgent-email")
+    assert applied.errors == []
+    assert helpdesk.written("post_reply") == []
+    (note,) = helpdesk.written("post_note")
+    assert note.startswith("ticket-warden: Gold SLA (Acme Storage), priority request")
+    assert note.endswith("[ticket-warden article=901 replied=]")
+    assert sorted(helpdesk.written("add_tag")) == ["priority-request", "sla-gold"]
+    assert helpdesk.written("update_ticket") == [
+        {"priority": "3 high", "sla_due_at": "2026-03-03T17:00:00Z"}
+    ]
+
+
+def test_the_same_event_twice_writes_nothing_more(executor, helpdesk) -> None:
+    apply(executor, helpdesk, "vague-subject")
+    first = list(helpdesk.writes)
+    assert len(helpdesk.written("post_reply")) == 1
+    again = apply(executor, helpdesk, "vague-subject")
+    assert helpdesk.writes == first
+    assert again.writes == []
+
+
+def test_crash_after_the_reply_does_not_send_it_twice(executor, helpdesk) -> None:
+    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("connection reset")
+    with pytest.raises(HelpdeskUnavailableError):
+        apply(executor, helpdesk, "vague-subject")
+    assert len(helpdesk.written("post_reply")) == 1
+    apply(executor, helpdesk, "vague-subject")
+    assert len(helpdesk.written("post_reply")) == 1
+    (note,) = helpdesk.written("post_note")
+    assert note.endswith("replied=vague-subject,needs-info]")
+    assert {"vague-subject", "needs-info", "per-incident"} <= helpdesk.tag_sets[107]
+
+
+def test_crash_after_the_note_finishes_tags_and_fields_on_retry(executor, helpdesk) -> None:
+    helpdesk.fail_on["add_tag"] = HelpdeskError(503, "maintenance")
+    with pytest.raises(HelpdeskError):
+        apply(executor, helpdesk, "gold-urgent-email")
+    apply(executor, helpdesk, "gold-urgent-email")
+    assert len(helpdesk.written("post_note")) == 1
+    assert helpdesk.tag_sets[101] == {"priority-request", "sla-gold"}
+    assert helpdesk.tickets[101]["priority"] == "3 high"
+
+
+def test_a_rejected_reply_is_noted_and_not_remembered_as_told(executor, helpdesk) -> None:
+    helpdesk.fail_on["post_reply"] = HelpdeskError(422, "Invalid email address")
+    applied = apply(executor, helpdesk, "vague-subject")
+    assert applied.errors == ["guidance reply not written: Invalid email address (HTTP 422)"]
+    (note,) = helpdesk.written("post_note")
+    assert "guidance reply not written: Invalid email address" in note
+    assert note.endswith("[ticket-warden article=907 replied=]")
+    assert "vague-subject" in helpdesk.tag_sets[107]
+
+
+@pytest.mark.parametrize("name", ["auto-reply"])
+def test_auto_responses_need_no_helpdesk_call(executor, helpdesk, name: str) -> None:
+    applied = apply(executor, helpdesk, name)
+    assert applied.decision.skipped and helpdesk.writes == [] and helpdesk.reads == []
+
+
+def test_internal_notes_need_no_helpdesk_call(executor, helpdesk) -> None:
+    payload = example_payload("gold-urgent-email")
+    payload["article"] |= {"internal": True, "type": "note", "sender": "Agent"}
+    helpdesk.add_ticket(payload)
+    assert executor.apply(parse_payload(payload)).decision.skipped == "internal note"
+    assert helpdesk.writes == [] and helpdesk.reads == []
+
+
+def test_an_agent_article_reads_tags_and_writes_nothing(executor, helpdesk) -> None:
+    applied = apply(executor, helpdesk, "agent-reply")
+    assert applied.decision.skipped
+    assert helpdesk.writes == [] and helpdesk.reads == [("tags", 111)]
+
+
+def test_an_agent_confirmation_swaps_the_meeting_tags(executor, helpdesk) -> None:
+    payload = example_payload("agent-reply")
+    payload["article"]["body"] = "<p>Confirmed: we will be on site on Thursday at 10:00.</p>"
+    helpdesk.add_ticket(payload)
+    helpdesk.tag_sets[111] = {"sla-gold", "meeting-request", "meeting-unconfirmed"}
+    executor.apply(parse_payload(payload))
+    assert helpdesk.tag_sets[111] == {"sla-gold", "meeting-request", "meeting-confirmed"}
+    assert helpdesk.written("post_note") == [] and helpdesk.written("post_reply") == []
+
+
+def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(
+    executor, helpdesk
+) -> None:
+    apply(executor, helpdesk, "whatsapp")
+    assert helpdesk.tickets[105]["state"] == "closed"
+    (reply,) = helpdesk.written("post_reply")
+    assert reply.channel == "whatsapp message"
+    follow_up = copy.deepcopy(example_payload("whatsapp"))
+    follow_up["ticket"]["article_count"] = 2
+    follow_up["article"] |= {"id": 950, "body": "hello?? anyone"}
+    helpdesk.articles[105].append(
+        ArticleInfo(950, by_bot=False, from_customer=True, internal=False)
+    )
+    helpdesk.tickets[105]["state"] = "open"  # Zammad reopens a closed ticket on a follow-up.
+    executor.apply(parse_payload(follow_up))
+    assert helpdesk.tickets[105]["state"] == "closed"
+    assert len(helpdesk.written("post_reply")) == 1
+    assert len(helpdesk.written("post_note")) == 2
+
+
+def test_reasons_told_in_earlier_replies_are_not_told_again(executor, helpdesk) -> None:
+    payload = example_payload("vague-subject")
+    helpdesk.add_ticket(payload)
+    helpdesk.articles[107].insert(0, ArticleInfo(
+        900, by_bot=True, from_customer=False, internal=True,
+        body="earlier note\n" + note_trailer(899, ("vague-subject",)),
+    ))  # fmt: skip
+    executor.apply(parse_payload(payload))
+    (reply,) = helpdesk.written("post_reply")
+    assert reply.reasons == ("needs-info",)
+
+
+def test_the_due_date_already_on_the_ticket_is_kept(executor, helpdesk) -> None:
+    set_before = datetime(2026, 3, 3, 10, tzinfo=UTC)
+    applied = apply(executor, helpdesk, "gold-normal-friday", due_at=set_before)
+    assert applied.decision.due_at == set_before
+    assert all("sla_due_at" not in fields for fields in helpdesk.written("update_ticket"))
