@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from plugin.engine import evaluate
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError
 from plugin.executor import Executor, Plan, plan_writes, zammad_time
 from plugin.helpdesk import ArticleInfo, TicketState, note_trailer, parse_trailer
-from plugin.engine import evaluate
 from plugin.zammad.payload import parse_payload, to_model
 from tests.conftest import FakeHelpdesk, example_payload
 
