@@ -66,9 +66,18 @@ def test_evaluate_examples(capsys, name: str) -> None:
     assert decision["tags"] == tags
     assert [r for reply in decision["replies"] for r in reply["reasons"]] == reasons
     assert set(decision) >= {
-        "tier", "client", "priority_request", "priority", "due_at", "guaranteed", "tags",
-        "replies", "note", "close", "skipped",
-    }  # fmt: skip
+        "tier",
+        "client",
+        "priority_request",
+        "priority",
+        "due_at",
+        "guaranteed",
+        "tags",
+        "replies",
+        "note",
+        "close",
+        "skipped",
+    }
     assert (decision["skipped"] is not None) == (name in {"agent-reply", "auto-reply"})
 
 
@@ -131,8 +140,13 @@ def test_check_reports_all_five_mistakes_with_locations(capsys, tmp_path: Path) 
         "7",
         "10",
     ]
-    for key in ("timezone", "office_hours.tue[0]", "office_hours.wed", "holidays.country",
-                "clients[0].tier"):  # fmt: skip
+    for key in (
+        "timezone",
+        "office_hours.tue[0]",
+        "office_hours.wed",
+        "holidays.country",
+        "clients[0].tier",
+    ):
         assert any(f": {key}: " in line for line in lines), key
 
 
@@ -147,14 +161,27 @@ def test_check_prints_a_summary(capsys) -> None:
 
 def test_console_script_runs_as_a_process() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "plugin.cli", "evaluate", str(PAYLOADS / "gold-urgent-email.json"),
-         "--policy", POLICY],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "plugin.cli",
+            "evaluate",
+            str(PAYLOADS / "gold-urgent-email.json"),
+            "--policy",
+            POLICY,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["due_at"] == "2026-03-03T19:00:00+02:00"
     usage = subprocess.run(
-        [sys.executable, "-m", "plugin.cli", "frobnicate"], capture_output=True, text=True,
-        check=False, timeout=60,
-    )  # fmt: skip
+        [sys.executable, "-m", "plugin.cli", "frobnicate"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr

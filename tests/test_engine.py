@@ -32,15 +32,19 @@ def decide(policy, message, customer_email=ACME, **ticket_changes):
         (ACME, "URGENT: mail server down", sast(2026, 3, 3, 15), sast(2026, 3, 3, 19), "3 high"),
         (ACME, "Backup fails on fs02", sast(2026, 3, 6, 15), sast(2026, 3, 9, 10), "2 normal"),
         (BRIGHT, "VPN drops on fw01", sast(2026, 4, 24, 14), sast(2026, 4, 28, 13), "2 normal"),
-        (WALK_IN, "NAS share asks for password", sast(2026, 3, 6, 10), sast(2026, 3, 9, 8),
-         "2 normal"),
+        (
+            WALK_IN,
+            "NAS share asks for password",
+            sast(2026, 3, 6, 10),
+            sast(2026, 3, 9, 8),
+            "2 normal",
+        ),
         # Silver priority request: 8 h on the 24x7 clock, through the night.
-        (BRIGHT, "Outage: depot network down", sast(2026, 3, 6, 20), sast(2026, 3, 7, 4),
-         "3 high"),
+        (BRIGHT, "Outage: depot network down", sast(2026, 3, 6, 20), sast(2026, 3, 7, 4), "3 high"),
         # Per-incident with an urgent subject is still a 48 h target.
         (WALK_IN, "URGENT server down", sast(2026, 3, 4, 9), sast(2026, 3, 6, 9), "2 normal"),
     ],
-)  # fmt: skip
+)
 def test_worked_examples(example_policy, customer, subject, received, due, priority) -> None:
     decision = decide(example_policy, email(subject, received=received), customer)
     assert decision.due_at == due
@@ -103,15 +107,18 @@ def test_project_task_has_no_due_date_and_low_priority(example_policy) -> None:
 
 
 def test_whatsapp_is_turned_away_on_its_own_channel(example_policy) -> None:
-    message = email("", body="pls call me", channel="whatsapp message", from_address="+27825550101",
-                    to=())  # fmt: skip
+    message = email(
+        "", body="pls call me", channel="whatsapp message", from_address="+27825550101", to=()
+    )
     decision = decide(example_policy, message, WALK_IN)
     assert decision.due_at is None and decision.close is True
     assert decision.tags == ("non-email-channel", "per-incident")
     (reply,) = decision.replies
     assert (reply.channel, reply.to, reply.reasons) == (
-        "whatsapp message", "+27825550101", ("non-email-channel",),
-    )  # fmt: skip
+        "whatsapp message",
+        "+27825550101",
+        ("non-email-channel",),
+    )
     assert "not by WhatsApp" in reply.body and "support@xstore.example" in reply.body
     assert "ticket has been closed" in reply.body
 
@@ -139,18 +146,24 @@ def test_wrong_address_is_turned_away_and_close_is_configurable(example_policy) 
 def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(example_policy) -> None:
     message = email(channel="whatsapp message", from_address="+27825550101", to=())
     decision = decide(
-        example_policy, message, WALK_IN, is_new=False,
+        example_policy,
+        message,
+        WALK_IN,
+        is_new=False,
         tags=frozenset({"non-email-channel", "per-incident"}),
-    )  # fmt: skip
+    )
     assert decision.close is True
     assert decision.replies == ()
 
 
 def test_proper_email_after_a_turn_away_clears_the_flag(example_policy) -> None:
     decision = decide(
-        example_policy, email(received=sast(2026, 3, 4, 10)), WALK_IN, is_new=False,
+        example_policy,
+        email(received=sast(2026, 3, 4, 10)),
+        WALK_IN,
+        is_new=False,
         tags=frozenset({"non-email-channel", "per-incident"}),
-    )  # fmt: skip
+    )
     assert decision.remove_tags == ("non-email-channel",)
     assert decision.close is False
     assert decision.due_at == sast(2026, 3, 6, 10)
@@ -226,8 +239,9 @@ def test_meeting_request_per_incident_and_sla(example_policy) -> None:
 
 
 def test_agent_confirmation_clears_meeting_unconfirmed(example_policy) -> None:
-    confirmation = email(body="Confirmed: we will be on site Thursday at 10:00.",
-                         sender=Sender.AGENT)  # fmt: skip
+    confirmation = email(
+        body="Confirmed: we will be on site Thursday at 10:00.", sender=Sender.AGENT
+    )
     tags = frozenset({"sla-gold", "meeting-request", "meeting-unconfirmed"})
     decision = decide(example_policy, confirmation, is_new=False, tags=tags)
     assert decision.skipped is None

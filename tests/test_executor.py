@@ -33,8 +33,13 @@ def apply(executor: Executor, helpdesk: FakeHelpdesk, name: str, **ticket_fields
 
 
 def empty_state(**changes) -> TicketState:
-    values = {"tags": frozenset(), "priority": "2 normal", "state": "new", "due_at": None,
-              "articles": ()} | changes  # fmt: skip
+    values = {
+        "tags": frozenset(),
+        "priority": "2 normal",
+        "state": "new",
+        "due_at": None,
+        "articles": (),
+    } | changes
     return TicketState(**values)
 
 
@@ -52,10 +57,15 @@ def test_plan_for_a_fresh_ticket(executor, example_policy) -> None:
         articles=(
             ArticleInfo(907, by_bot=False, from_customer=True, internal=False),
             ArticleInfo(908, by_bot=True, from_customer=False, internal=False),
-            ArticleInfo(909, by_bot=True, from_customer=False, internal=True,
-                        body="note\n" + note_trailer(907, ("vague-subject",))),
+            ArticleInfo(
+                909,
+                by_bot=True,
+                from_customer=False,
+                internal=True,
+                body="note\n" + note_trailer(907, ("vague-subject",)),
+            ),
         ),
-    )  # fmt: skip
+    )
     assert plan_writes(decision, done, 907, "sla_due_at") == Plan(
         article_id=907, replied=plan.replied
     )
@@ -191,10 +201,16 @@ def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(
 def test_reasons_told_in_earlier_replies_are_not_told_again(executor, helpdesk) -> None:
     payload = example_payload("vague-subject")
     helpdesk.add_ticket(payload)
-    helpdesk.articles[107].insert(0, ArticleInfo(
-        900, by_bot=True, from_customer=False, internal=True,
-        body="earlier note\n" + note_trailer(899, ("vague-subject",)),
-    ))  # fmt: skip
+    helpdesk.articles[107].insert(
+        0,
+        ArticleInfo(
+            900,
+            by_bot=True,
+            from_customer=False,
+            internal=True,
+            body="earlier note\n" + note_trailer(899, ("vague-subject",)),
+        ),
+    )
     executor.apply(parse_payload(payload))
     (reply,) = helpdesk.written("post_reply")
     assert reply.reasons == ("needs-info",)

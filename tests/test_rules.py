@@ -64,9 +64,19 @@ def test_organization_attribute_names_the_tier(example_policy) -> None:
 
 
 @pytest.mark.parametrize(
-    "channel", ["whatsapp message", "facebook direct-message", "telegram personal-message", "web",
-                "phone", "sms", "chat", "twitter direct-message", "hangouts"],
-)  # fmt: skip
+    "channel",
+    [
+        "whatsapp message",
+        "facebook direct-message",
+        "telegram personal-message",
+        "web",
+        "phone",
+        "sms",
+        "chat",
+        "twitter direct-message",
+        "hangouts",
+    ],
+)
 def test_every_channel_but_email_is_turned_away(builtin_policy, channel: str) -> None:
     finding = channel_finding(email(channel=channel), builtin_policy)
     assert finding is not None and finding.flag is Flag.NON_EMAIL_CHANNEL
@@ -101,8 +111,10 @@ def test_address_rule_only_applies_to_email(builtin_policy) -> None:
 
 def test_addresses_parses_display_names() -> None:
     assert addresses(('A <a@x.example>, "B, C" <b@x.example>', "c@x.example")) == (
-        "a@x.example", "b@x.example", "c@x.example",
-    )  # fmt: skip
+        "a@x.example",
+        "b@x.example",
+        "c@x.example",
+    )
 
 
 # -- priority requests -----------------------------------------------------------------
@@ -168,18 +180,21 @@ def test_needs_info(builtin_policy) -> None:
     short = needs_info_finding(email(body="Please help asap"), builtin_policy)
     assert short is not None and short.reason == "the message is too short (3 words)"
     vague = needs_info_finding(
-        email(body="Hello, our system is giving us trouble again and we would like you to look "
-              "at it for us as soon as you can please."),
+        email(
+            body="Hello, our system is giving us trouble again and we would like you to look "
+            "at it for us as soon as you can please."
+        ),
         builtin_policy,
-    )  # fmt: skip
+    )
     assert vague is not None and "names no error text" in vague.reason
     empty = needs_info_finding(email(body=""), builtin_policy)
     assert empty is not None and empty.reason == "the message has no text"
     only_attachment = needs_info_finding(
-        email(body="<p></p><p>Sent from my iPhone</p>", content_type="text/html",
-              attachment_count=1),
+        email(
+            body="<p></p><p>Sent from my iPhone</p>", content_type="text/html", attachment_count=1
+        ),
         builtin_policy,
-    )  # fmt: skip
+    )
     assert only_attachment is not None and "only an attachment" in only_attachment.reason
 
 
@@ -216,9 +231,14 @@ def test_specifics(text: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Can we set up a meeting on Thursday?", "Please arrange a call-back", "Need an on-site visit",
-     "Could you book a time to visit our office?", "Können wir einen Termin vereinbaren?"],
-)  # fmt: skip
+    [
+        "Can we set up a meeting on Thursday?",
+        "Please arrange a call-back",
+        "Need an on-site visit",
+        "Could you book a time to visit our office?",
+        "Können wir einen Termin vereinbaren?",
+    ],
+)
 def test_meeting_requests(text: str) -> None:
     assert meeting_finding(email("Firewall review", body=text)) is not None
 
@@ -237,10 +257,15 @@ def test_confirmation() -> None:
 
 @pytest.mark.parametrize(
     "subject",
-    ["Quote for 3 new laptops", "Migration of mailboxes to new server", "Office 365 roll-out",
-     "Upgrade all workstations to Windows 11", "New installation at the Durban branch",
-     "Proposal for a backup solution"],
-)  # fmt: skip
+    [
+        "Quote for 3 new laptops",
+        "Migration of mailboxes to new server",
+        "Office 365 roll-out",
+        "Upgrade all workstations to Windows 11",
+        "New installation at the Durban branch",
+        "Proposal for a backup solution",
+    ],
+)
 def test_project_tasks(subject: str) -> None:
     assert project_finding(email(subject, body="See subject.")) is not None
 

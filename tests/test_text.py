@@ -92,5 +92,12 @@ def test_mobile_signature_and_quote_lines() -> None:
 
 def test_words() -> None:
     assert words("Can't reach 10.0.0.1 — error 0x80070005, see C:\\logs!") == [
-        "Can't", "reach", "10.0.0.1", "error", "0x80070005", "see", "C", "logs",
-    ]  # fmt: skip
+        "Can't",
+        "reach",
+        "10.0.0.1",
+        "error",
+        "0x80070005",
+        "see",
+        "C",
+        "logs",
+    ]

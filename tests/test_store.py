@@ -1,0 +1,115 @@
+"""The durable store on SQLite and on the real Redis server at 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from plugin.store import DONE, FAILED, PENDING, LockTimeoutError, RedisStore, SqliteStore, Store
+
+REDIS_URL = os.environ.get("WARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "store.sqlite3", decisions_kept=3)
+        yield sqlite
+        sqlite.close()
+        return
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} is not reachable; CI must start it")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"tw-test-{uuid.uuid4().hex[:8]}"
+    shared = RedisStore(REDIS_URL, prefix=prefix, decisions_kept=3)
+    yield shared
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    shared.close()
+
+
+def test_accept_deduplicates_and_keeps_the_body(store: Store) -> None:
+    assert store.accept("d1", b'{"a": 1}') is True
+    assert store.accept("d1", b'{"a": 2}') is False
+    delivery = store.delivery("d1")
+    assert delivery is not None and delivery.body == b'{"a": 1}' and delivery.state == PENDING
+    assert store.delivery("unknown") is None
+
+
+def test_pending_until_finished(store: Store) -> None:
+    store.accept("d1", b"{}")
+    store.accept("d2", b"{}")
+    assert store.pending() == ["d1", "d2"]
+    assert store.pending(older_than=3600) == []
+    store.finish("d1")
+    store.finish("d2", error="HTTP 422: no such ticket")
+    assert store.pending() == []
+    assert store.delivery("d1").state == DONE
+    assert store.delivery("d2").state == FAILED
+    assert store.accept("d1", b"{}") is False  # a finished delivery is still remembered
+
+
+def test_recent_decisions_newest_first_and_bounded(store: Store) -> None:
+    for n in range(5):
+        store.record({"n": n})
+    assert [entry["n"] for entry in store.recent(10)] == [4, 3, 2]
+    assert [entry["n"] for entry in store.recent(1)] == [4]
+
+
+def test_the_lock_serialises_holders(store: Store) -> None:
+    events: list[str] = []
+
+    def hold(name: str) -> None:
+        with store.lock("ticket-81", ttl=10, wait=5):
+            events.append(f"{name} in")
+            time.sleep(0.2)
+            events.append(f"{name} out")
+
+    threads = [threading.Thread(target=hold, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert events in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+def test_a_taken_lock_times_out_and_an_expired_one_is_taken_over(store: Store) -> None:
+    with store.lock("ticket-1", ttl=0.3, wait=1):
+        with pytest.raises(LockTimeoutError), store.lock("ticket-1", ttl=1, wait=0.1):
+            pass
+        time.sleep(0.4)  # the first holder died, in effect: its lock expired
+        with store.lock("ticket-1", ttl=1, wait=0.5):
+            pass
+    with store.lock("ticket-1", ttl=1, wait=0.1):
+        pass
+
+
+def test_sqlite_purge_forgets_only_finished_deliveries(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.accept("old-done", b"{}")
+    store.accept("old-pending", b"{}")
+    store.finish("old-done")
+    assert store.purge(older_than=-1) == 1
+    assert store.delivery("old-done") is None and store.delivery("old-pending") is not None
+
+
+def test_sqlite_state_survives_a_new_process_view(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    SqliteStore(path).accept("d1", b"{}")
+    assert SqliteStore(path).pending() == ["d1"]
