@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from huey.api import Task, TaskWrapper
+from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
 from plugin.engine import evaluate
@@ -34,10 +34,8 @@ from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
 log = logging.getLogger(__name__)
 
 TASK_NAME = "ticket_warden.process_delivery"
-# Zammad gives up on a webhook after ~100 s; our own retries of the write-back go on longer.
-TASK_RETRIES = 8
-TASK_RETRY_DELAY = 15
 LOCK_RETRY_DELAY = 1
+MAX_RETRY_DELAY = 600.0
 # A delivery still pending this long after receipt was lost by a worker that died.
 SWEEP_NAME = "ticket_warden.sweep"
 SWEEP_AFTER_SECONDS = 15 * 60
@@ -73,13 +71,11 @@ class Runtime:
     _task: TaskWrapper = field(init=False)
 
     def __post_init__(self) -> None:
-        def process_delivery(delivery_id: str, task: Task) -> None:
-            self._run_task(delivery_id, retries_left=task.retries)
+        def process_delivery(delivery_id: str) -> None:
+            self._run_task(delivery_id)
 
-        register = self.huey.task(
-            retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, context=True, name=TASK_NAME
-        )
-        self._task = register(process_delivery)
+        # Retries are counted in the store (see _run_task), not by huey.
+        self._task = self.huey.task(name=TASK_NAME)(process_delivery)
 
         def sweep() -> None:
             self.requeue_pending(older_than=SWEEP_AFTER_SECONDS)
@@ -111,16 +107,33 @@ class Runtime:
 
     # -- processing ----------------------------------------------------------------
 
-    def _run_task(self, delivery_id: str, *, retries_left: int) -> None:
+    def _run_task(self, delivery_id: str) -> None:
+        """Process a delivery; on helpdesk trouble, try again later, a bounded number of times.
+
+        Failures are logged as one line each: they are expected, not bugs.
+        """
         try:
             self.process(delivery_id)
         except LockTimeoutError as exc:
             raise RetryTask(str(exc), delay=LOCK_RETRY_DELAY) from exc
         except (HelpdeskError, HelpdeskUnavailableError) as exc:
-            if retries_left <= 0:
-                log.error("delivery %s failed for good: %s", delivery_id, exc)
+            attempts = self.store.count_attempt(delivery_id)
+            if not _worth_retrying(exc) or attempts > self.settings.retries:
+                log.error(
+                    "delivery %s failed for good after %d attempts: %s", delivery_id, attempts, exc
+                )
                 self.store.finish(delivery_id, error=str(exc))
-            raise
+                return
+            delay = min(self.settings.retry_delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+            log.warning(
+                "delivery %s: %s; trying again in %g s (attempt %d of %d)",
+                delivery_id,
+                exc,
+                delay,
+                attempts,
+                self.settings.retries + 1,
+            )
+            raise RetryTask(str(exc), delay=delay) from exc
 
     def process(self, delivery_id: str) -> None:
         """Decide (and in live mode, write back) one delivery, once."""
@@ -146,6 +159,13 @@ class Runtime:
             ticket, message = to_model(payload, self.policy)
             return Applied(evaluate(ticket, message, self.policy, datetime.now(UTC)))
         return self.executor.apply(payload)
+
+
+def _worth_retrying(exc: HelpdeskError | HelpdeskUnavailableError) -> bool:
+    """Unreachable, 5xx, 429, 408 and 409 may pass; other 4xx (404, 401...) will not."""
+    if isinstance(exc, HelpdeskUnavailableError):
+        return True
+    return exc.status >= 500 or exc.status in (408, 409, 429)
 
 
 def _summary(applied: Applied) -> str:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     dedup_days: int = Field(default=7, ge=1)
     decisions_kept: int = Field(default=500, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    # A failed write-back is tried again this many times, this many seconds apart.
+    retries: int = Field(default=8, ge=0)
+    retry_delay_seconds: float = Field(default=15.0, ge=0)
 
     @field_validator("zammad_url")
     @classmethod

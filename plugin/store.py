@@ -11,11 +11,13 @@ one lock per ticket.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,52 @@ from typing import Any, Protocol, cast
 import redis
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+# A per-ticket lock is renewed while held and lapses this long after its holder died.
+LOCK_TTL = 20.0
+LOCK_WAIT = 30.0
+_HOST = socket.gethostname()
+_DELETE_IF_EQUAL = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
+
+def owner_token() -> str:
+    """A lock token that names its holder: host, process and a random part."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def owner_is_dead(token: str) -> bool:
+    """True when the token's holder was a process on this host that no longer runs."""
+    host, _, rest = token.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False  # Another host's holder: only its lock's expiry tells.
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # Alive, under another user.
+    return False
+
+
+@contextmanager
+def _renewing(interval: float, renew: Callable[[], object]) -> Iterator[None]:
+    """Call ``renew`` every ``interval`` seconds in a daemon thread while the block runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            with suppress(Exception):  # A missed renewal only shortens the lease.
+                renew()
+
+    thread = threading.Thread(target=beat, name="lock-renewal", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @dataclass(frozen=True)
@@ -51,11 +99,18 @@ class Store(Protocol):
     def finish(self, delivery_id: str, error: str | None = None) -> None:
         """Mark a delivery done, or failed for good with ``error``."""
 
+    def count_attempt(self, delivery_id: str) -> int:
+        """Count one more failed attempt at a delivery; the total so far."""
+
     def pending(self, older_than: float = 0.0) -> list[str]:
         """Ids of deliveries not yet done, received at least ``older_than`` seconds ago."""
 
-    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Any:
-        """A context manager holding ``name`` (expiring after ``ttl``); LockTimeoutError."""
+    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Any:
+        """A context manager holding ``name``; LockTimeoutError after ``wait`` seconds.
+
+        The holder renews the lock every ``ttl / 3`` seconds; a holder that died
+        loses it after ``ttl`` (at once, when it died on this host).
+        """
 
     def record(self, entry: dict[str, Any]) -> None:
         """Keep a decision for ``recent()``."""
@@ -82,7 +137,8 @@ class SqliteStore:
                 PRAGMA journal_mode=WAL;
                 CREATE TABLE IF NOT EXISTS warden_delivery (
                     id TEXT PRIMARY KEY, body BLOB NOT NULL, state TEXT NOT NULL,
-                    received_at REAL NOT NULL, finished_at REAL, error TEXT);
+                    received_at REAL NOT NULL, finished_at REAL, error TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX IF NOT EXISTS warden_delivery_state
                     ON warden_delivery (state, received_at);
                 CREATE TABLE IF NOT EXISTS warden_lock (
@@ -125,6 +181,16 @@ class SqliteStore:
                 (FAILED if error else DONE, time.time(), error, delivery_id),
             )
 
+    def count_attempt(self, delivery_id: str) -> int:
+        with self._connection() as db:
+            db.execute(
+                "UPDATE warden_delivery SET attempts = attempts + 1 WHERE id = ?", (delivery_id,)
+            )
+            row = db.execute(
+                "SELECT attempts FROM warden_delivery WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def pending(self, older_than: float = 0.0) -> list[str]:
         with self._connection() as db:
             rows = db.execute(
@@ -135,33 +201,43 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     @contextmanager
-    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Iterator[None]:
-        token = uuid.uuid4().hex
+    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[None]:
+        token = owner_token()
         deadline = time.monotonic() + wait
         with self._connection() as db:
-            while True:
-                now = time.time()
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.execute(
-                        "DELETE FROM warden_lock WHERE name = ? AND expires_at < ?", (name, now)
-                    )
-                    taken = db.execute(
-                        "INSERT OR IGNORE INTO warden_lock (name, token, expires_at) "
-                        "VALUES (?, ?, ?)",
-                        (name, token, now + ttl),
-                    ).rowcount
-                finally:
-                    db.execute("COMMIT")
-                if taken:
-                    break
+            while not self._try_lock(db, name, token, ttl):
                 if time.monotonic() >= deadline:
                     raise LockTimeoutError(f"lock {name} is still taken after {wait:g} s")
                 time.sleep(0.05)
             try:
-                yield
+                with _renewing(ttl / 3, lambda: self._renew(name, token, ttl)):
+                    yield
             finally:
                 db.execute("DELETE FROM warden_lock WHERE name = ? AND token = ?", (name, token))
+
+    @staticmethod
+    def _try_lock(db: sqlite3.Connection, name: str, token: str, ttl: float) -> bool:
+        now = time.time()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT token, expires_at FROM warden_lock WHERE name = ?", (name,))
+            held = row.fetchone()
+            if held is not None and (held[1] < now or owner_is_dead(held[0])):
+                db.execute("DELETE FROM warden_lock WHERE name = ?", (name,))
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO warden_lock (name, token, expires_at) VALUES (?, ?, ?)",
+                (name, token, now + ttl),
+            )
+            return inserted.rowcount == 1
+        finally:
+            db.execute("COMMIT")
+
+    def _renew(self, name: str, token: str, ttl: float) -> None:
+        with self._connection() as db:
+            db.execute(
+                "UPDATE warden_lock SET expires_at = ? WHERE name = ? AND token = ?",
+                (time.time() + ttl, name, token),
+            )
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._connection() as db:
@@ -246,17 +322,33 @@ class RedisStore:
         pipe.zrem(self._key("pending"), delivery_id)
         pipe.execute()
 
+    def count_attempt(self, delivery_id: str) -> int:
+        return int(self._redis.hincrby(self._key("delivery", delivery_id), "attempts", 1))
+
     def pending(self, older_than: float = 0.0) -> list[str]:
         ids = self._redis.zrangebyscore(self._key("pending"), "-inf", time.time() - older_than)
         return [item.decode() if isinstance(item, bytes) else str(item) for item in ids]
 
     @contextmanager
-    def lock(self, name: str, ttl: float = 120.0, wait: float = 30.0) -> Iterator[None]:
-        lock = self._redis.lock(self._key("lock", name), timeout=ttl, blocking_timeout=wait)
-        if not lock.acquire():
-            raise LockTimeoutError(f"lock {name} is still taken after {wait:g} s")
+    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[None]:
+        key = self._key("lock", name)
+        # Not thread-local: the renewal thread must see the token.
+        lock = self._redis.lock(key, timeout=ttl, blocking_timeout=0, thread_local=False)
+        token = owner_token()
+        deadline = time.monotonic() + wait
+        while not lock.acquire(token=token):
+            held = self._redis.get(key)
+            holder = held.decode() if isinstance(held, bytes) else held
+            if held is not None and holder is not None and owner_is_dead(holder):
+                # Compare-and-delete, so a lock another live holder just took stays.
+                self._redis.eval(_DELETE_IF_EQUAL, 1, key, held)
+                continue
+            if time.monotonic() >= deadline:
+                raise LockTimeoutError(f"lock {name} is still taken after {wait:g} s")
+            time.sleep(0.05)
         try:
-            yield
+            with _renewing(ttl / 3, lock.reacquire):
+                yield
         finally:
             # It may have expired while held; then another holder owns it now.
             with suppress(redis.exceptions.LockError):

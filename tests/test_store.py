@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -89,14 +92,47 @@ def test_the_lock_serialises_holders(store: Store) -> None:
     assert events in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
 
 
-def test_a_taken_lock_times_out_and_an_expired_one_is_taken_over(store: Store) -> None:
+def test_a_held_lock_is_renewed_and_times_out_others(store: Store) -> None:
     with store.lock("ticket-1", ttl=0.3, wait=1):
-        with pytest.raises(LockTimeoutError), store.lock("ticket-1", ttl=1, wait=0.1):
-            pass
-        time.sleep(0.4)  # the first holder died, in effect: its lock expired
-        with store.lock("ticket-1", ttl=1, wait=0.5):
+        time.sleep(0.6)  # longer than the ttl: the holder's renewals keep it
+        with pytest.raises(LockTimeoutError), store.lock("ticket-1", ttl=1, wait=0.2):
             pass
     with store.lock("ticket-1", ttl=1, wait=0.1):
+        pass
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def plant_lock(store: Store, name: str, token: str, ttl: float) -> None:
+    """Leave a lock behind as a crashed holder would."""
+    if isinstance(store, SqliteStore):
+        with store._connection() as db:
+            db.execute(
+                "INSERT INTO warden_lock (name, token, expires_at) VALUES (?, ?, ?)",
+                (name, token, time.time() + ttl),
+            )
+    else:
+        assert isinstance(store, RedisStore)
+        store._redis.set(store._key("lock", name), token, px=int(ttl * 1000))
+
+
+def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_at_once(store: Store) -> None:
+    plant_lock(store, "ticket-2", f"{socket.gethostname()}:{dead_pid()}:abc", ttl=3600)
+    started = time.monotonic()
+    with store.lock("ticket-2", ttl=5, wait=2):
+        pass
+    assert time.monotonic() - started < 1
+
+
+def test_a_lock_of_another_host_waits_for_its_expiry(store: Store) -> None:
+    plant_lock(store, "ticket-3", "elsewhere:1:abc", ttl=0.5)
+    with pytest.raises(LockTimeoutError), store.lock("ticket-3", ttl=5, wait=0.1):
+        pass
+    with store.lock("ticket-3", ttl=5, wait=3):
         pass
 
 

@@ -1,0 +1,283 @@
+"""Across real sockets: a real ``ticket-warden serve`` process and the fake Zammad server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+
+from plugin.signature import sign
+from tests.conftest import EXAMPLES, ROOT, example_payload
+from tests.fake_zammad import BOT, FakeZammad, running
+from tests.test_store import REDIS_URL, redis_available
+
+SECRET = "integration-secret"
+DEADLINE = 30.0
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
+    """Poll ``condition`` until it is truthy; fail the test with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class Served:
+    """A ``ticket-warden serve`` child process on a free port, its log collected."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "plugin.cli", "serve", "--port", "0"],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        found = wait_for(self._url, "serve to start listening")
+        self.url: str = found
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def _url(self) -> str | None:
+        for line in self.lines:
+            match = re.search(r"receiving on (http://\S+)", line)
+            if match:
+                return match[1]
+        if self.process.poll() is not None:
+            pytest.fail("serve exited early:\n" + self.log)
+        return None
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def post(
+        self, body: bytes, *, delivery: str | None = None, **headers: str
+    ) -> requests.Response:
+        sent = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature": sign(body, SECRET.encode()),
+            "X-Zammad-Delivery": delivery or str(uuid.uuid4()),
+            "X-Zammad-Trigger": "ticket-warden test",
+        } | headers
+        return requests.post(self.url, data=body, headers=sent, timeout=10, allow_redirects=False)
+
+    def decisions(self) -> list[dict[str, Any]]:
+        base = self.url.rsplit("/webhooks/", 1)[0]
+        auth = {"Authorization": f"Bearer {SECRET}"}
+        response = requests.get(f"{base}/decisions?limit=200", headers=auth, timeout=10)
+        result: list[dict[str, Any]] = response.json()["decisions"]
+        return result
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeZammad, str]]:
+    zammad = FakeZammad()
+    with running(zammad) as url:
+        yield zammad, url
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path, fake: tuple[FakeZammad, str]) -> dict[str, str]:
+    zammad, url = fake
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
+    return env | {
+        "WARDEN_ZAMMAD_URL": url,
+        "WARDEN_ZAMMAD_TOKEN": zammad.token,
+        "WARDEN_WEBHOOK_SECRET": SECRET,
+        "WARDEN_STORE": str(tmp_path / "warden.sqlite3"),
+        "WARDEN_POLICY": str(EXAMPLES / "policy.yaml"),
+        "WARDEN_MAX_BODY_BYTES": "65536",
+        "WARDEN_RETRY_DELAY_SECONDS": "0.5",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.fixture
+def serve(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    started: list[Served] = []
+
+    def start(**extra_env: str) -> Served:
+        served = Served(serve_env | extra_env, tmp_path)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop(signal.SIGKILL)
+
+
+def gold_vague_payload() -> dict[str, Any]:
+    """A Gold client's email with a subject that says nothing: it earns a reply."""
+    payload = example_payload("gold-normal-friday")
+    payload["ticket"] |= {"id": 120, "number": "10120", "title": "Help"}
+    payload["article"] |= {"id": 920, "ticket_id": 120, "subject": "Help"}
+    return payload
+
+
+def test_gold_email_is_written_back_once(fake, serve) -> None:
+    zammad, _ = fake
+    urgent, vague = example_payload("gold-urgent-email"), gold_vague_payload()
+    for payload in (urgent, vague):
+        zammad.add_ticket_from_payload(payload)
+    served = serve()
+    for payload in (urgent, vague):
+        response = served.post(
+            json.dumps(payload).encode(), delivery=f"first-{payload['ticket']['id']}"
+        )
+        assert response.status_code == 202, response.text
+    wait_for(
+        lambda: len(zammad.bot_articles(101)) >= 1 and len(zammad.bot_articles(120)) >= 2,
+        "both tickets to be written back",
+    )
+
+    assert zammad.tags[101] == ["priority-request", "sla-gold"]
+    assert zammad.tickets[101]["priority"] == "3 high"
+    assert zammad.tickets[101]["sla_due_at"] == "2026-03-03T17:00:00Z"
+    (note,) = zammad.bot_articles(101)
+    assert note["type"] == "note" and note["internal"] is True
+
+    assert sorted(zammad.tags[120]) == ["sla-gold", "vague-subject"]
+    assert zammad.tickets[120]["sla_due_at"] == "2026-03-09T08:00:00Z"  # Mon 10:00 SAST
+    reply, note = zammad.bot_articles(120)
+    assert (reply["type"], reply["to"], reply["internal"]) == (
+        "email",
+        "thandi@acme.example",
+        False,
+    )
+    assert reply["content_type"] == "text/html" and "describes the problem" in reply["body"]
+    assert note["internal"] is True and "replied=vague-subject" in note["body"]
+
+    writes_before = list(zammad.writes)
+    decided = len(served.decisions())
+    duplicate = served.post(json.dumps(urgent).encode(), delivery="first-101")
+    assert duplicate.status_code == 200 and duplicate.json()["status"] == "duplicate"
+    for payload in (urgent, vague):
+        assert served.post(json.dumps(payload).encode()).status_code == 202
+    wait_for(lambda: len(served.decisions()) == decided + 2, "the replays to be decided")
+    assert zammad.writes == writes_before
+    assert "Traceback" not in served.log
+
+
+def test_bad_requests_get_json_errors_and_no_traceback(fake, serve) -> None:
+    served = serve()
+    payload = json.dumps(example_payload("whatsapp")).encode()
+    unsigned = requests.post(served.url, data=payload, timeout=10)
+    wrong = served.post(payload, **{"X-Hub-Signature": "sha1=" + "ab" * 20})
+    not_json = served.post(b"<xml/>")
+    wrong_shape = served.post(b'{"ticket": {"id": 1}}')
+    oversized = served.post(b'{"x": "' + b"y" * 70000 + b'"}')
+    for response, status in [
+        (unsigned, 401),
+        (wrong, 401),
+        (not_json, 400),
+        (wrong_shape, 422),
+        (oversized, 413),
+    ]:
+        assert response.status_code == status, response.text
+        assert response.headers["Content-Type"] == "application/json"
+        assert set(response.json()) == {"error", "message"}
+    assert "Traceback" not in served.log
+
+
+def test_agent_articles_internal_notes_and_auto_responses_write_nothing(fake, serve) -> None:
+    zammad, _ = fake
+    internal = example_payload("gold-urgent-email")
+    internal["article"] |= {"internal": True, "type": "note", "sender": "Agent", "id": 960}
+    own = example_payload("gold-urgent-email")
+    own["article"] |= {"id": 961, "sender": "Agent", "created_by": {"login": BOT["login"]}}
+    payloads = [example_payload("agent-reply"), internal, example_payload("auto-reply"), own]
+    for payload in payloads:
+        zammad.add_ticket_from_payload(payload)
+    served = serve()
+    for payload in payloads:
+        assert served.post(json.dumps(payload).encode()).status_code == 202
+    decided = wait_for(lambda: len(served.decisions()) == 4 and served.decisions(), "4 decisions")
+    assert all(entry["decision"]["skipped"] for entry in decided)
+    assert zammad.writes == []
+
+
+def test_a_kill_after_202_loses_nothing(fake, serve) -> None:
+    """SIGKILL while the worker is mid-event, before any write: a restart applies it.
+
+    The worker has already taken the task off huey's queue here, the harder case;
+    an event still in the queue survives in huey's SQLite file as well.
+    """
+    zammad, _ = fake
+    payload = example_payload("gold-urgent-email")
+    zammad.add_ticket_from_payload(payload)
+    first = serve()
+    with zammad.holding("/api/v1/tickets/"):
+        assert first.post(json.dumps(payload).encode()).status_code == 202
+        wait_for(lambda: ("GET", "/api/v1/tickets/101") in zammad.requests, "the worker to start")
+        first.stop(signal.SIGKILL)
+    assert zammad.writes == []
+    second = serve()
+    wait_for(lambda: zammad.bot_articles(101), "the restarted worker to write the note")
+    wait_for(lambda: zammad.tickets[101].get("sla_due_at"), "the ticket update")
+    assert zammad.tags[101] == ["priority-request", "sla-gold"]
+    assert len(zammad.bot_articles(101)) == 1
+    assert "queued 1 unfinished deliveries again" in second.log
+
+
+def test_zammad_failures_are_retried_until_written(fake, serve) -> None:
+    zammad, _ = fake
+    payload = gold_vague_payload()
+    zammad.add_ticket_from_payload(payload)
+    zammad.fail("POST", "/api/v1/ticket_articles", 503, times=1)
+    zammad.fail("GET", "/api/v1/tags", 429, times=1, headers={"Retry-After": "0"})
+    served = serve()
+    assert served.post(json.dumps(payload).encode()).status_code == 202
+    wait_for(lambda: len(zammad.bot_articles(120)) == 2, "the reply and the note")
+    wait_for(lambda: zammad.tickets[120].get("sla_due_at"), "the ticket update")
+    reply, note = zammad.bot_articles(120)
+    assert not reply["internal"] and note["internal"]
+    assert "Traceback" not in served.log
+
+
+@pytest.mark.skipif(not redis_available() and not os.environ.get("CI"), reason="no Redis here")
+def test_redis_store_end_to_end(fake, serve) -> None:
+    zammad, _ = fake
+    namespace = f"tw-it-{uuid.uuid4().hex[:8]}"
+    payload = example_payload("gold-urgent-email")
+    zammad.add_ticket_from_payload(payload)
+    served = serve(WARDEN_STORE=REDIS_URL, WARDEN_NAMESPACE=namespace)
+    try:
+        body = json.dumps(payload).encode()
+        assert served.post(body, delivery="redis-1").status_code == 202
+        wait_for(lambda: zammad.bot_articles(101), "the note via the Redis queue")
+        assert served.post(body, delivery="redis-1").json()["status"] == "duplicate"
+        assert zammad.tags[101] == ["priority-request", "sla-gold"]
+    finally:
+        served.stop()
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"*{namespace}*"):
+            client.delete(key)
