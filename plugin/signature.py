@@ -24,9 +24,10 @@ def verify_signature(body: bytes, header: str | None, secret: bytes) -> None:
     """Raise SignatureError unless ``header`` is the signature of ``body`` (constant time)."""
     if not secret:
         raise SignatureError("no webhook secret is configured")
+    header = (header or "").strip()
     if not header:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
     if not header.startswith(_PREFIX):
         raise SignatureError(f"{SIGNATURE_HEADER} must start with '{_PREFIX}'")
-    if not hmac.compare_digest(sign(body, secret).encode("ascii"), header.strip().encode("utf-8")):
+    if not hmac.compare_digest(sign(body, secret).encode("ascii"), header.encode("utf-8")):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the request body")

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from plugin.cli import main
+from plugin.runtime import build_runtime
+from plugin.settings import Settings
 from tests.conftest import EXAMPLES, SAMPLES
 from tests.test_policy import FIVE_MISTAKES
+from webhooks.app import create_app
 
 POLICY = str(EXAMPLES / "policy.yaml")
 PAYLOADS = EXAMPLES / "payloads"
@@ -185,3 +188,63 @@ def test_console_script_runs_as_a_process() -> None:
         timeout=60,
     )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+# -- serve, worker and send -----------------------------------------------------------
+
+
+def test_serve_refuses_live_mode_without_a_secret(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WARDEN_ZAMMAD_URL", "https://helpdesk.example")
+    monkeypatch.setenv("WARDEN_ZAMMAD_TOKEN", "t")
+    monkeypatch.delenv("WARDEN_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("WARDEN_STORE", str(tmp_path / "s.sqlite3"))
+    status, _, err = run(capsys, "serve", "--port", "0")
+    assert status == 2 and err.count("\n") == 1
+    assert "WARDEN_WEBHOOK_SECRET is not set" in err
+
+
+def test_bad_settings_are_one_line(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("WARDEN_ZAMMAD_URL", "ftp://helpdesk.example")
+    status, _, err = run(capsys, "worker")
+    assert status == 2 and err.count("\n") == 1
+    assert "WARDEN_ZAMMAD_URL" in err
+
+
+def test_bad_policy_stops_serve_with_one_line(capsys, monkeypatch, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(FIVE_MISTAKES)
+    monkeypatch.setenv("WARDEN_POLICY", str(policy))
+    monkeypatch.setenv("WARDEN_STORE", str(tmp_path / "s.sqlite3"))
+    status, _, err = run(capsys, "serve", "--port", "0")
+    assert status == 2 and err.count("\n") == 1 and "timezone" in err
+
+
+def test_send_to_nowhere_is_one_line(capsys) -> None:
+    payload = str(PAYLOADS / "whatsapp.json")
+    status, _, err = run(capsys, "send", payload, "--url", "http://127.0.0.1:9/webhooks/zammad")
+    assert status == 2 and err.count("\n") == 1 and "cannot reach" in err
+    status, _, err = run(capsys, "send", "/nonexistent.json")
+    assert status == 2 and "cannot read" in err
+
+
+def test_send_signs_with_the_configured_secret(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WARDEN_WEBHOOK_SECRET", "shh")
+    settings = Settings(store=str(tmp_path / "s.sqlite3"))
+    app = create_app(settings, build_runtime(settings, immediate=True))
+    sent = {}
+
+    class Answer:
+        status_code = 202
+        text = '{"status": "accepted"}'
+
+    def post(url, data, headers, timeout, allow_redirects):
+        sent.update(url=url, headers=headers)
+        response = app.test_client().post("/webhooks/zammad", data=data, headers=headers)
+        Answer.status_code = response.status_code
+        return Answer()
+
+    monkeypatch.setattr("plugin.cli.requests.post", post)
+    status, out, _ = run(capsys, "send", str(PAYLOADS / "whatsapp.json"), "--delivery", "x1")
+    assert status == 0 and out.startswith("202 ")
+    assert sent["headers"]["X-Zammad-Delivery"] == "x1"
+    assert sent["headers"]["X-Hub-Signature"].startswith("sha1=")
