@@ -32,6 +32,12 @@ def apply(executor: Executor, helpdesk: FakeHelpdesk, name: str, **ticket_fields
 # -- the pure plan ----------------------------------------------------------------
 
 
+def bot_note(article_id: int, *, about: int, replied: tuple[str, ...]) -> ArticleInfo:
+    """An internal note the bot wrote about customer article ``about``."""
+    body = "a note\n" + note_trailer(about, replied)
+    return ArticleInfo(article_id, by_bot=True, from_customer=False, internal=True, body=body)
+
+
 def empty_state(**changes) -> TicketState:
     values = {
         "tags": frozenset(),
@@ -57,13 +63,7 @@ def test_plan_for_a_fresh_ticket(executor, example_policy) -> None:
         articles=(
             ArticleInfo(907, by_bot=False, from_customer=True, internal=False),
             ArticleInfo(908, by_bot=True, from_customer=False, internal=False),
-            ArticleInfo(
-                909,
-                by_bot=True,
-                from_customer=False,
-                internal=True,
-                body="note\n" + note_trailer(907, ("vague-subject",)),
-            ),
+            bot_note(909, about=907, replied=("vague-subject",)),
         ),
     )
     assert plan_writes(decision, done, 907, "sla_due_at") == Plan(
@@ -201,16 +201,7 @@ def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(
 def test_reasons_told_in_earlier_replies_are_not_told_again(executor, helpdesk) -> None:
     payload = example_payload("vague-subject")
     helpdesk.add_ticket(payload)
-    helpdesk.articles[107].insert(
-        0,
-        ArticleInfo(
-            900,
-            by_bot=True,
-            from_customer=False,
-            internal=True,
-            body="earlier note\n" + note_trailer(899, ("vague-subject",)),
-        ),
-    )
+    helpdesk.articles[107].insert(0, bot_note(900, about=899, replied=("vague-subject",)))
     executor.apply(parse_payload(payload))
     (reply,) = helpdesk.written("post_reply")
     assert reply.reasons == ("needs-info",)

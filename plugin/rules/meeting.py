@@ -6,7 +6,7 @@ import re
 
 from plugin.model import Finding, Message
 from plugin.names import Flag
-from plugin.rules.search import search_message
+from plugin.rules.search import phrase_finding
 from plugin.text import written_text
 
 MEETING_REQUEST = re.compile(
@@ -24,11 +24,7 @@ CONFIRMATION = re.compile(
 
 def meeting_finding(message: Message) -> Finding | None:
     """A finding when the customer asks for a meeting, call-back, visit or on-site time."""
-    found = search_message(MEETING_REQUEST, message)
-    if found is None:
-        return None
-    where, words = found
-    return Finding(Flag.MEETING_REQUEST, f"the {where} asks for a meeting ('{words}')")
+    return phrase_finding(MEETING_REQUEST, message, Flag.MEETING_REQUEST, "asks for a meeting")
 
 
 def confirmation_finding(message: Message) -> Finding | None:

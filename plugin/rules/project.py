@@ -6,7 +6,7 @@ import re
 
 from plugin.model import Finding, Message
 from plugin.names import Flag
-from plugin.rules.search import search_message
+from plugin.rules.search import phrase_finding
 
 PROJECT_WORK = re.compile(
     r"\b(?:new (?:installation|install|deployment|setup|set-up|site|office|network)|"
@@ -21,8 +21,4 @@ PROJECT_WORK = re.compile(
 
 def project_finding(message: Message) -> Finding | None:
     """A finding when the request is project work: installations, migrations, quotes..."""
-    found = search_message(PROJECT_WORK, message)
-    if found is None:
-        return None
-    where, words = found
-    return Finding(Flag.PROJECT_TASK, f"the {where} describes project work ('{words}')")
+    return phrase_finding(PROJECT_WORK, message, Flag.PROJECT_TASK, "describes project work")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from plugin.model import Message
+from plugin.model import Finding, Message
+from plugin.names import Flag
 from plugin.text import strip_subject_prefixes, written_text
 
 
@@ -18,3 +19,14 @@ def search_message(pattern: re.Pattern[str], message: Message) -> tuple[str, str
         if match:
             return where, match[0]
     return None
+
+
+def phrase_finding(
+    pattern: re.Pattern[str], message: Message, flag: Flag, what: str
+) -> Finding | None:
+    """A finding for ``flag`` when ``pattern`` matches: "the subject <what> ('words')"."""
+    found = search_message(pattern, message)
+    if found is None:
+        return None
+    where, words = found
+    return Finding(flag, f"the {where} {what} ('{words}')")
