@@ -11,8 +11,9 @@ import logging
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,10 +24,13 @@ from werkzeug.serving import make_server
 from plugin import __version__
 from plugin.engine import evaluate
 from plugin.errors import PayloadError, PolicyError, SettingsError
+from plugin.manifest import load_manifest
 from plugin.policy import Policy, load_policy
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
+from plugin.zammad.client import ZammadClient
+from plugin.zammad.installer import Installer, InstallError, Outcome
 from plugin.zammad.payload import parse_payload, to_model
 
 EXIT_USAGE = 2
@@ -74,17 +78,101 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _problems_found(problems: Sequence[object]) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = len(problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a policy file: every problem with its location, or a summary."""
+    """Validate a policy file, and with a helpdesk configured, the installation too."""
+    settings = _settings()
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(args.policy or settings.policy)
     except PolicyError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
-        return EXIT_USAGE
+        return _problems_found(exc.problems)
     print(policy.summary())
+    url, token = args.url or settings.zammad_url, args.token or _token(settings)
+    if not (url and token):
+        return 0
+    installer = _installer(url, token, policy, settings)
+    try:
+        problems = installer.problems()
+    except InstallError as exc:
+        return _problems_found([str(exc)])
+    if problems:
+        return _problems_found(problems)
+    print(f"Zammad at {url}: token, permissions and installed objects match the policy")
+    return 0
+
+
+def _token(settings: Settings) -> str | None:
+    return settings.zammad_token.get_secret_value() if settings.zammad_token else None
+
+
+def _installer(url: str, token: str, policy: Policy, settings: Settings, **extra: Any) -> Installer:
+    client = ZammadClient(
+        url, token, requests.Session(), timeout=settings.timeout_seconds, max_attempts=2
+    )
+    return Installer(client, load_manifest(), policy, today=date.today(), **extra)
+
+
+def _admin_target(args: argparse.Namespace) -> tuple[Settings, Policy, str, str]:
+    settings = _settings()
+    policy = _policy(args.policy or (str(settings.policy) if settings.policy else None))
+    url = args.url or settings.zammad_url
+    token = args.token or _token(settings)
+    if not url or not token:
+        _fail(
+            "no Zammad to talk to: pass --url and --token (or set WARDEN_ZAMMAD_URL and "
+            "WARDEN_ZAMMAD_TOKEN)"
+        )
+    return settings, policy, url.rstrip("/"), token
+
+
+def _report(outcome: Outcome, *, dry_run: bool) -> None:
+    for step in outcome.steps:
+        print(step)
+    counts = Counter(step.action for step in outcome.steps)
+    summary = ", ".join(f"{counts[action]} {action}" for action in sorted(counts))
+    print(("dry run, nothing written: " if dry_run else "") + (summary or "nothing to do"))
+    for note in outcome.notes:
+        print(note)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    """Create or update in Zammad everything the manifest lists, for this policy."""
+    settings, policy, url, token = _admin_target(args)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    installer = _installer(
+        url,
+        token,
+        policy,
+        settings,
+        webhook_url=args.webhook_url or settings.webhook_url,
+        secret=secret,
+    )
+    try:
+        installer.preflight()
+        outcome = installer.install(dry_run=args.dry_run, force_secrets=args.update_secret)
+    except InstallError as exc:
+        _fail(str(exc))
+    _report(outcome, dry_run=args.dry_run)
+    return 0
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    """Remove from Zammad exactly what install made; tickets and their tags stay."""
+    settings, policy, url, token = _admin_target(args)
+    installer = _installer(url, token, policy, settings)
+    try:
+        installer.preflight()
+        outcome = installer.uninstall(dry_run=args.dry_run, keep_attribute=args.keep_attribute)
+    except InstallError as exc:
+        _fail(str(exc))
+    _report(outcome, dry_run=args.dry_run)
     return 0
 
 
@@ -187,6 +275,11 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0 if 200 <= response.status_code < 300 else 1
 
 
+def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="Zammad's base URL (default: WARDEN_ZAMMAD_URL)")
+    parser.add_argument("--token", help="an admin's API token (default: WARDEN_ZAMMAD_TOKEN)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ticket-warden",
@@ -204,9 +297,39 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--policy", metavar="FILE", help="policy YAML (default: built-in)")
     evaluate_cmd.set_defaults(handler=cmd_evaluate)
 
-    check_cmd = commands.add_parser("check", help="validate a policy file")
+    check_cmd = commands.add_parser(
+        "check", help="validate a policy file, and the Zammad installation when configured"
+    )
     check_cmd.add_argument("--policy", metavar="FILE", help="policy YAML (default: built-in)")
+    _zammad_arguments(check_cmd)
     check_cmd.set_defaults(handler=cmd_check)
+
+    install_cmd = commands.add_parser(
+        "install", help="create or update in Zammad what the manifest lists (idempotent)"
+    )
+    _zammad_arguments(install_cmd)
+    install_cmd.add_argument(
+        "--policy", metavar="FILE", help="policy YAML (default: WARDEN_POLICY)"
+    )
+    install_cmd.add_argument("--webhook-url", help="where Zammad reaches ticket-warden")
+    install_cmd.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    install_cmd.add_argument(
+        "--update-secret",
+        action="store_true",
+        help="send the webhook secret again (after a change)",
+    )
+    install_cmd.set_defaults(handler=cmd_install)
+
+    uninstall_cmd = commands.add_parser("uninstall", help="remove what install made from Zammad")
+    _zammad_arguments(uninstall_cmd)
+    uninstall_cmd.add_argument(
+        "--policy", metavar="FILE", help="policy YAML (default: WARDEN_POLICY)"
+    )
+    uninstall_cmd.add_argument("--dry-run", action="store_true", help="list, delete nothing")
+    uninstall_cmd.add_argument(
+        "--keep-attribute", action="store_true", help="keep the due-date attribute and its values"
+    )
+    uninstall_cmd.set_defaults(handler=cmd_uninstall)
 
     serve_cmd = commands.add_parser(
         "serve", help="run the webhook receiver and a worker (settings from WARDEN_* variables)"

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WARDEN_", extra="ignore")
 
     zammad_url: str | None = None
+    # Where Zammad reaches this receiver (for `install`), e.g. https://warden.example.com
+    webhook_url: str | None = None
     zammad_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     policy: Path | None = None

@@ -19,7 +19,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-BOT = {
+# Admin collections: path -> the permission Zammad checks for it (API docs).
+ADMIN_COLLECTIONS = {
+    "/api/v1/object_manager_attributes": "admin.object",
+    "/api/v1/webhooks": "admin.webhook",
+    "/api/v1/triggers": "admin.trigger",
+    "/api/v1/calendars": "admin.calendar",
+    "/api/v1/slas": "admin.sla",
+}
+ALL_PERMISSIONS = frozenset({"ticket.agent", *ADMIN_COLLECTIONS.values()})
+# A few of Zammad's own ticket attributes, so lists are not only ours.
+CORE_ATTRIBUTES = [
+    {"id": 1, "name": "title", "object": "Ticket", "display": "Title", "data_type": "input"},
+    {
+        "id": 7,
+        "name": "pending_time",
+        "object": "Ticket",
+        "display": "Pending till",
+        "data_type": "datetime",
+    },
+]
+BOT = {  # the token's user: the bot
     "id": 99,
     "login": "ticket-warden@xstore.example",
     "firstname": "ticket",
@@ -56,9 +76,15 @@ class FakeZammad:
     hold_path: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_article_id: int = 5000
+    permissions: frozenset[str] = ALL_PERMISSIONS
+    admin: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    migrations_run: int = 0
+    next_object_id: int = 100
 
     def __post_init__(self) -> None:
         self.held.set()  # Not holding anything until told to.
+        self.admin = {path: [] for path in ADMIN_COLLECTIONS}
+        self.admin["/api/v1/object_manager_attributes"] = [dict(a) for a in CORE_ATTRIBUTES]
 
     # -- test set-up --------------------------------------------------------------
 
@@ -140,11 +166,100 @@ class FakeZammad:
         with self.lock:
             return self._route(method, path, query, body)
 
+    def _admin(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]] | None:
+        """Webhooks, triggers, calendars, SLAs and attributes: list, create, update, delete."""
+        collection_path = next((c for c in ADMIN_COLLECTIONS if path.startswith(c)), None)
+        if collection_path is None:
+            return None
+        if ADMIN_COLLECTIONS[collection_path] not in self.permissions:
+            return 403, {"error": "Not authorized (user)!", "error_human": "Not authorized"}, {}
+        items = self.admin[collection_path]
+        rest = path[len(collection_path) :]
+        if rest == "" and method == "GET":
+            return 200, [dict(item) for item in items], {}
+        if rest == "" and method == "POST":
+            problem = self._invalid(collection_path, body or {}, creating=True)
+            if problem:
+                return 422, {"error": problem, "error_human": problem}, {}
+            self.next_object_id += 1
+            item = dict(body) | {"id": self.next_object_id}
+            for secret in ("signature_token", "bearer_token", "basic_auth_password"):
+                if secret in item:  # Zammad never returns stored secrets.
+                    item[secret] = "**********"
+            items.append(item)
+            self.writes.append(("POST", collection_path, body))
+            return 201, dict(item), {}
+        match = re.fullmatch(r"/(\d+)", rest)
+        item = next((i for i in items if match and i["id"] == int(match[1])), None)
+        if item is None:
+            return 404, {"error": "Couldn't find object", "error_human": "Not found"}, {}
+        if method == "GET":
+            return 200, dict(item), {}
+        if method == "PUT":
+            problem = self._invalid(collection_path, body or {}, creating=False)
+            if problem:
+                return 422, {"error": problem, "error_human": problem}, {}
+            item.update({k: v for k, v in (body or {}).items() if k != "id"})
+            if "signature_token" in item:
+                item["signature_token"] = "**********"
+            self.writes.append(("PUT", path, body))
+            return 200, dict(item), {}
+        if method == "DELETE":
+            if collection_path == "/api/v1/webhooks" and any(
+                t["perform"].get("notification.webhook", {}).get("webhook_id") == item["id"]
+                for t in self.admin["/api/v1/triggers"]
+            ):
+                # Zammad docs: a webhook still used by a trigger answers 422.
+                return 422, {"error": "Webhook is referenced by a trigger"}, {}
+            items.remove(item)
+            self.writes.append(("DELETE", path, None))
+            return 200, {}, {}
+        return 404, {"error": "No route matches"}, {}
+
+    def _invalid(self, collection_path: str, body: dict[str, Any], *, creating: bool) -> str | None:
+        """Zammad's validations for the fields we send (a 422 with this text), else None."""
+        items = self.admin[collection_path]
+        name = body.get("name")
+        if creating and not name:
+            return "name is required"
+        if creating and any(i.get("name") == name for i in items):
+            return f"Name '{name}' already exists"
+        endpoint = str(body.get("endpoint", "http"))
+        if collection_path.endswith("webhooks") and not endpoint.startswith("http"):
+            return "Endpoint is invalid"
+        if collection_path.endswith("triggers"):
+            hook = body.get("perform", {}).get("notification.webhook", {}).get("webhook_id")
+            webhooks = self.admin["/api/v1/webhooks"]
+            if hook is not None and not any(w["id"] == hook for w in webhooks):
+                return f"Webhook {hook} does not exist"
+        if collection_path.endswith("slas") and "calendar_id" in body:
+            calendar = body["calendar_id"]
+            if not any(c["id"] == calendar for c in self.admin["/api/v1/calendars"]):
+                return f"Calendar {calendar} does not exist"
+        known_types = ("datetime", "date", "input", "select", "boolean")
+        attribute = collection_path.endswith("object_manager_attributes")
+        if attribute and creating and body.get("data_type") not in known_types:
+            return "data_type is invalid"
+        return None
+
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
         if method == "GET" and path == "/api/v1/users/me":
             return 200, BOT, {}
+        if path == "/api/v1/object_manager_attributes_execute_migrations" and method == "POST":
+            if "admin.object" not in self.permissions:
+                return 403, {"error": "Not authorized (user)!"}, {}
+            self.migrations_run += 1
+            self.writes.append(("POST", path, None))
+            return 200, {}, {}
+        if method == "GET" and path == "/api/v1/tickets":
+            if "ticket.agent" not in self.permissions:
+                return 403, {"error": "Not authorized (user)!"}, {}
+            return 200, list(self.tickets.values())[:1], {}
+        answer = self._admin(method, path, body)
+        if answer is not None:
+            return answer
         if match := re.fullmatch(r"/api/v1/tickets/(\d+)", path):
             ticket = self.tickets.get(int(match[1]))
             if ticket is None:

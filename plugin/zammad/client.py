@@ -134,6 +134,14 @@ class ZammadClient:
         """POST an article (note or reply); not retried once it may have been created."""
         return dict(self._request("POST", "/api/v1/ticket_articles", json=dict(article)))
 
+    def get(self, path: str) -> JSON:
+        """GET any API path (it may carry a query string)."""
+        return self._request("GET", path)
+
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> JSON:
+        """Any API call; admin objects (webhooks, triggers, calendars, SLAs) use this."""
+        return self._request(method, path, json=dict(body) if body is not None else None)
+
     # -- the one request method ------------------------------------------------------
 
     def _request(
