@@ -119,7 +119,7 @@ class Installer:
         """What differs between Zammad and the policy, one line each with what to do."""
         self.preflight()
         lines = []
-        for step in self.install(dry_run=True, check_secret=False).steps:
+        for step in self.install(dry_run=True, checking=True).steps:
             if step.action == "create":
                 lines.append(f"{step.kind} '{step.name}' is missing: run 'ticket-warden install'")
             elif step.action == "update":
@@ -146,20 +146,28 @@ class Installer:
     # -- install -------------------------------------------------------------------------
 
     def install(
-        self, *, dry_run: bool = False, check_secret: bool = True, force_secrets: bool = False
+        self, *, dry_run: bool = False, checking: bool = False, force_secrets: bool = False
     ) -> Outcome:
-        """Create or update every object; a dry run only plans."""
-        if check_secret and not self._secret:
+        """Create or update every object; a dry run only plans.
+
+        ``checking`` plans without a secret or webhook URL: the webhook's endpoint is
+        then taken as Zammad holds it.
+        """
+        if not checking and not self._secret:
             raise InstallError(
                 "no webhook secret: set WARDEN_WEBHOOK_SECRET "
                 "(the receiver must use the same value)"
             )
         outcome = Outcome()
+        webhook_url = self._webhook_url
         webhook_id = NEW_ID
         calendar_ids: dict[Clock, int] = {}
         for kind in INSTALL_ORDER:
             existing = self._list(kind)
-            for desired in self._desired(kind, webhook_id, calendar_ids):
+            if kind == "webhook" and checking and not webhook_url:
+                held = find(existing, self._manifest.zammad.objects.webhook.name)
+                webhook_url = str(held["endpoint"]) if held else "https://unknown"
+            for desired in self._desired(kind, webhook_id, calendar_ids, webhook_url):
                 step = step_for(desired, find(existing, desired.name), force_secrets=force_secrets)
                 object_id = step.existing_id if step.existing_id is not None else NEW_ID
                 if not dry_run and step.action != "unchanged":
