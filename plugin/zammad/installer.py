@@ -190,17 +190,21 @@ class Installer:
         return desired_calendars(self._manifest, self._policy, self._today)
 
     def _desired(
-        self, kind: Kind, webhook_id: int, calendar_ids: Mapping[Clock, int]
+        self,
+        kind: Kind,
+        webhook_id: int,
+        calendar_ids: Mapping[Clock, int],
+        webhook_url: str | None,
     ) -> list[Desired]:
         if kind == "attribute":
             return [desired_attribute(self._manifest, self._policy)]
         if kind == "webhook":
-            if not self._webhook_url:
+            if not webhook_url:
                 raise InstallError(
                     "no webhook URL: pass --webhook-url (or set WARDEN_WEBHOOK_URL), the address "
                     "at which Zammad reaches ticket-warden"
                 )
-            endpoint = webhook_endpoint(self._manifest, self._webhook_url)
+            endpoint = webhook_endpoint(self._manifest, webhook_url)
             return [desired_webhook(self._manifest, endpoint, self._secret or "")]
         if kind == "trigger":
             return desired_triggers(self._manifest, webhook_id)
