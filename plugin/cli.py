@@ -12,7 +12,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -154,25 +154,32 @@ def cmd_install(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url or settings.webhook_url,
         secret=secret,
     )
-    try:
-        installer.preflight()
-        outcome = installer.install(dry_run=args.dry_run, force_secrets=args.update_secret)
-    except InstallError as exc:
-        _fail(str(exc))
-    _report(outcome, dry_run=args.dry_run)
-    return 0
+    return _administer(
+        installer,
+        lambda: installer.install(dry_run=args.dry_run, force_secrets=args.update_secret),
+        dry_run=args.dry_run,
+    )
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     """Remove from Zammad exactly what install made; tickets and their tags stay."""
     settings, policy, url, token = _admin_target(args)
     installer = _installer(url, token, policy, settings)
+    return _administer(
+        installer,
+        lambda: installer.uninstall(dry_run=args.dry_run, keep_attribute=args.keep_attribute),
+        dry_run=args.dry_run,
+    )
+
+
+def _administer(installer: Installer, work: Callable[[], Outcome], *, dry_run: bool) -> int:
+    """Check the token first, then do the work and print each step; one line on failure."""
     try:
         installer.preflight()
-        outcome = installer.uninstall(dry_run=args.dry_run, keep_attribute=args.keep_attribute)
+        outcome = work()
     except InstallError as exc:
         _fail(str(exc))
-    _report(outcome, dry_run=args.dry_run)
+    _report(outcome, dry_run=dry_run)
     return 0
 
 
