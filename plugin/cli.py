@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import threading
 import uuid
@@ -24,6 +23,7 @@ from werkzeug.serving import make_server
 from plugin import __version__
 from plugin.engine import evaluate
 from plugin.errors import PayloadError, PolicyError, SettingsError
+from plugin.logs import configure_logging
 from plugin.manifest import load_manifest
 from plugin.policy import Policy, load_policy
 from plugin.runtime import Runtime, build_runtime
@@ -200,12 +200,6 @@ def _runtime(settings: Settings) -> Runtime:
         _fail(str(exc))
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-
 def _describe(settings: Settings, runtime: Runtime) -> str:
     mode = (
         "dry-run (decisions recorded locally, nothing written)"
@@ -222,7 +216,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     runtime = _runtime(settings)
-    _log_to_stderr()
+    configure_logging(settings.log_format)
     app = create_app(settings, runtime)
     try:
         server = make_server(args.host, args.port, app, threaded=True)
@@ -247,7 +241,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Workers alone, beside a receiver served by gunicorn."""
     settings = _settings()
     runtime = _runtime(settings)
-    _log_to_stderr()
+    configure_logging(settings.log_format)
     print(f"ticket-warden worker: {_describe(settings, runtime)}", file=sys.stderr, flush=True)
     runtime.requeue_pending()
     workers = args.workers or settings.workers

@@ -90,6 +90,9 @@ class TicketState:
 class Helpdesk(Protocol):
     """The reads and writes the executor performs; adapters raise plugin.errors types."""
 
+    def ping(self) -> None:
+        """Raise unless the helpdesk answers and accepts our credentials."""
+
     def ticket_state(self, ticket_id: int) -> TicketState: ...
 
     def tags(self, ticket_id: int) -> frozenset[str]: ...

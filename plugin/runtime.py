@@ -24,6 +24,7 @@ from plugin.engine import evaluate
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError
 from plugin.executor import Applied, Executor
 from plugin.helpdesk import Helpdesk
+from plugin.metrics import Metrics
 from plugin.policy import Policy, load_policy
 from plugin.settings import Settings
 from plugin.store import PENDING, LockTimeoutError, Store, open_store
@@ -68,9 +69,12 @@ class Runtime:
     huey: Huey
     helpdesk: Helpdesk | None = None
     executor: Executor | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     _task: TaskWrapper = field(init=False)
 
     def __post_init__(self) -> None:
+        self.metrics.watch_queue(lambda: len(self.store.pending()))
+
         def process_delivery(delivery_id: str) -> None:
             self._run_task(delivery_id)
 
@@ -118,12 +122,19 @@ class Runtime:
             raise RetryTask(str(exc), delay=LOCK_RETRY_DELAY) from exc
         except (HelpdeskError, HelpdeskUnavailableError) as exc:
             attempts = self.store.count_attempt(delivery_id)
+            context = {"delivery": delivery_id}
             if not _worth_retrying(exc) or attempts > self.settings.retries:
                 log.error(
-                    "delivery %s failed for good after %d attempts: %s", delivery_id, attempts, exc
+                    "delivery %s failed for good after %d attempts: %s",
+                    delivery_id,
+                    attempts,
+                    exc,
+                    extra=context,
                 )
                 self.store.finish(delivery_id, error=str(exc))
+                self.metrics.decisions.labels("failed").inc()
                 return
+            self.metrics.retries.inc()
             delay = min(self.settings.retry_delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY)
             log.warning(
                 "delivery %s: %s; trying again in %g s (attempt %d of %d)",
@@ -132,6 +143,7 @@ class Runtime:
                 delay,
                 attempts,
                 self.settings.retries + 1,
+                extra=context,
             )
             raise RetryTask(str(exc), delay=delay) from exc
 
@@ -152,7 +164,31 @@ class Runtime:
             applied = self._apply(payload)
             self.store.record(_entry(delivery_id, payload, applied, dry_run=self.dry_run))
             self.store.finish(delivery_id)
-        log.info("delivery %s ticket %s: %s", delivery_id, payload.ticket.id, _summary(applied))
+        decision = applied.decision
+        self.metrics.decisions.labels("skipped" if decision.skipped else "applied").inc()
+        for tag in decision.tags:
+            self.metrics.decision_tags.labels(tag).inc()
+        log.info(
+            "delivery %s ticket %s: %s",
+            delivery_id,
+            payload.ticket.id,
+            _summary(applied),
+            extra={"delivery": delivery_id, "ticket": payload.ticket.id},
+        )
+
+    def readiness_problems(self) -> list[str]:
+        """Why this process cannot do its work now (empty when ready)."""
+        problems = []
+        try:
+            self.store.pending()
+        except Exception as exc:  # Any failure of the store means "not ready".
+            problems.append(f"store: {type(exc).__name__}")
+        if self.helpdesk is not None and not self.dry_run:
+            try:
+                self.helpdesk.ping()
+            except (HelpdeskError, HelpdeskUnavailableError) as exc:
+                problems.append(f"helpdesk: {exc}")
+        return problems
 
     def _apply(self, payload: ZammadPayload) -> Applied:
         if self.executor is None:
@@ -214,6 +250,7 @@ def build_runtime(
         remember_days=settings.dedup_days,
     )
     huey = build_huey(settings, immediate=immediate)
+    metrics = Metrics()
     executor = None
     if not settings.is_dry_run:
         bot_login: str | None = settings.bot_login
@@ -224,6 +261,7 @@ def build_runtime(
                 settings.zammad_token.get_secret_value(),
                 session or requests.Session(),
                 timeout=settings.timeout_seconds,
+                on_call=metrics.observe_call,
             )
             zammad = ZammadHelpdesk(
                 client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
@@ -238,4 +276,6 @@ def build_runtime(
                 return bot_login
 
         executor = Executor(helpdesk, policy, bot_login=bot_login_lookup)
-    return Runtime(settings, policy, store, huey, helpdesk=helpdesk, executor=executor)
+    return Runtime(
+        settings, policy, store, huey, helpdesk=helpdesk, executor=executor, metrics=metrics
+    )

@@ -7,6 +7,7 @@ anywhere else.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     # A failed write-back is tried again this many times, this many seconds apart.
     retries: int = Field(default=8, ge=0)
     retry_delay_seconds: float = Field(default=15.0, ge=0)
+    # "json" writes one JSON object per log line (with delivery and ticket ids).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("zammad_url")
     @classmethod

@@ -132,6 +132,9 @@ class FakeHelpdesk:
         if exc is not None:
             raise exc
 
+    def ping(self) -> None:
+        self._maybe_fail("ping")
+
     def ticket_state(self, ticket_id: int) -> TicketState:
         self.reads.append(("state", ticket_id))
         ticket = self.tickets[ticket_id]

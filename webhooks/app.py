@@ -14,9 +14,11 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
 
 from plugin.errors import PayloadError, SignatureError
+from plugin.logs import configure_logging
 from plugin.runtime import Runtime, build_runtime, delivery_id_for
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, verify_signature
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "ticket_warden"
 DELIVERY_HEADER = "X-Zammad-Delivery"
 MAX_LISTED = 200
+WEBHOOK_PATH = "/webhooks/zammad"
 
 bp = Blueprint("webhooks", __name__)
 
@@ -36,11 +39,13 @@ def _runtime() -> Runtime:
 
 
 def error(status: int, code: str, message: str) -> tuple[Response, int]:
-    """A JSON error body: ``{"error": code, "message": message}``."""
+    """A JSON error body: ``{"error": code, "message": message}``; webhook errors are counted."""
+    if request.path == WEBHOOK_PATH and EXTENSION in current_app.extensions:
+        _runtime().metrics.webhooks.labels(code).inc()
     return jsonify({"error": code, "message": message}), status
 
 
-@bp.post("/webhooks/zammad")
+@bp.post(WEBHOOK_PATH)
 def zammad_webhook() -> tuple[Response, int]:
     """Zammad's trigger webhook: verify, validate, keep, queue, answer."""
     runtime = _runtime()
@@ -62,11 +67,16 @@ def zammad_webhook() -> tuple[Response, int]:
     article = payload.article
     if article is None or not (article.model_fields_set or article.model_extra):
         # Ticket updates without an article, scheduler and escalation events.
-        return jsonify({"status": "skipped", "reason": "no article in the payload"}), 200
+        return _counted("skipped", {"status": "skipped", "reason": "no article in the payload"})
     delivery = delivery_id_for(request.headers.get(DELIVERY_HEADER), body)
     if not runtime.submit(delivery, body):
-        return jsonify({"status": "duplicate", "delivery": delivery}), 200
-    return jsonify({"status": "accepted", "delivery": delivery}), 202
+        return _counted("duplicate", {"status": "duplicate", "delivery": delivery})
+    return _counted("accepted", {"status": "accepted", "delivery": delivery}, 202)
+
+
+def _counted(outcome: str, body: dict[str, str], status: int = 200) -> tuple[Response, int]:
+    _runtime().metrics.webhooks.labels(outcome).inc()
+    return jsonify(body), status
 
 
 @bp.get("/decisions")
@@ -86,11 +96,26 @@ def decisions() -> tuple[Response, int]:
 
 @bp.get("/healthz")
 def health() -> tuple[Response, int]:
-    """Liveness and the size of the backlog."""
+    """Liveness: the process answers. Also the size of the backlog."""
     runtime = _runtime()
     return jsonify(
         {"status": "ok", "dry_run": runtime.dry_run, "pending": len(runtime.store.pending())}
     ), 200
+
+
+@bp.get("/readyz")
+def ready() -> tuple[Response, int]:
+    """Readiness: the store answers and, unless dry-run, the helpdesk does too."""
+    problems = _runtime().readiness_problems()
+    if problems:
+        return jsonify({"status": "unready", "problems": problems}), 503
+    return jsonify({"status": "ready"}), 200
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text exposition of this process's metrics."""
+    return Response(_runtime().metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
@@ -121,4 +146,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
 
 def create_app_from_environment(**overrides: Any) -> Flask:
     """The receiver configured from WARDEN_* variables (for gunicorn's app factory)."""
-    return create_app(Settings(**overrides))
+    settings = Settings(**overrides)
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -80,6 +80,7 @@ class ZammadClient:
         max_attempts: int = 5,
         max_total_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        on_call: Callable[[str, str, str, float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
@@ -93,6 +94,8 @@ class ZammadClient:
         self._max_total_seconds = max_total_seconds
         self._sleep = sleep
         self._backoff = wait_random_exponential(multiplier=0.5, max=10)
+        # Told of every HTTP attempt: method, path, status (or error type), seconds.
+        self._on_call = on_call
 
     def __repr__(self) -> str:
         return f"ZammadClient({self.base_url!r})"  # never the token
@@ -200,16 +203,26 @@ class ZammadClient:
                 f"{method} {path}: Zammad at {self.base_url} unreachable ({reason})"
             ) from exc
 
+    def _observe(self, method: str, path: str, status: str, started: float) -> None:
+        if self._on_call is not None:
+            self._on_call(method, path, status, time.perf_counter() - started)
+
     def _send(self, method: str, path: str, params: Mapping[str, str] | None, body: JSON) -> JSON:
-        response = self._session.request(
-            method,
-            self.base_url + path,
-            params=params,
-            json=body,
-            headers=self._headers,
-            timeout=self._timeout,
-            allow_redirects=False,
-        )
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=body,
+                headers=self._headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            self._observe(method, path, type(exc).__name__, started)
+            raise
+        self._observe(method, path, str(response.status_code), started)
         status = response.status_code
         if status == 429:
             raise HelpdeskRateLimitError(

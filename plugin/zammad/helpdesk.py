@@ -46,6 +46,9 @@ class ZammadHelpdesk:
         author = article.get("created_by_id")
         return author is not None and author == self._me.get("id")
 
+    def ping(self) -> None:
+        self._client.me()
+
     def ticket_state(self, ticket_id: int) -> TicketState:
         ticket = self._client.ticket(ticket_id)
         articles = tuple(

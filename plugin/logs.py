@@ -1,0 +1,44 @@
+"""Log set-up: plain text for people, or one JSON object per line for log pipelines.
+
+Lines about a delivery carry its ``delivery`` and ``ticket`` ids (as ``extra``);
+no secret is ever passed to a logger (the client logs method and path only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+CONTEXT_FIELDS = ("delivery", "ticket")
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "delivery"?, "ticket"?, "error"?}`` per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
+    """Send logs to stderr in the chosen format (replacing earlier handlers)."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
