@@ -22,7 +22,13 @@ from werkzeug.serving import make_server
 
 from plugin import __version__
 from plugin.engine import evaluate
-from plugin.errors import PayloadError, PolicyError, SettingsError
+from plugin.errors import (
+    HelpdeskError,
+    HelpdeskUnavailableError,
+    PayloadError,
+    PolicyError,
+    SettingsError,
+)
 from plugin.logs import configure_logging
 from plugin.manifest import load_manifest
 from plugin.policy import Policy, load_policy
@@ -32,6 +38,7 @@ from plugin.signature import SIGNATURE_HEADER, sign
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer, InstallError, Outcome
 from plugin.zammad.payload import parse_payload, to_model
+from plugin.zammad.reconcile import parse_window
 
 EXIT_USAGE = 2
 # An idle SQLite consumer polls at most this many seconds apart (huey backs off to 10 s).
@@ -276,6 +283,28 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0 if 200 <= response.status_code < 300 else 1
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Apply customer messages of the window whose webhook never arrived."""
+    try:
+        window = parse_window(args.since)
+    except ValueError as exc:
+        _fail(str(exc))
+    settings = _settings()
+    if settings.is_dry_run:
+        _fail("reconcile writes to the helpdesk: set WARDEN_ZAMMAD_URL and WARDEN_ZAMMAD_TOKEN")
+    runtime = _runtime(settings)
+    configure_logging(settings.log_format)
+    try:
+        report = runtime.reconcile(window)
+    except (HelpdeskError, HelpdeskUnavailableError) as exc:
+        _fail(f"reconcile stopped: {exc}")
+    print(
+        f"examined {report.examined} tickets created in the last {args.since}; "
+        f"wrote to {report.applied}"
+    )
+    return 0
+
+
 def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="Zammad's base URL (default: WARDEN_ZAMMAD_URL)")
     parser.add_argument("--token", help="an admin's API token (default: WARDEN_ZAMMAD_TOKEN)")
@@ -342,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run queue workers only")
     worker_cmd.add_argument("--workers", type=int, default=None, help="worker threads")
     worker_cmd.set_defaults(handler=cmd_worker)
+
+    reconcile_cmd = commands.add_parser(
+        "reconcile", help="apply customer messages whose webhook never arrived"
+    )
+    reconcile_cmd.add_argument("--since", default="24h", help="window: 90m, 24h, 7d (default 24h)")
+    reconcile_cmd.set_defaults(handler=cmd_reconcile)
 
     send_cmd = commands.add_parser(
         "send", help="sign a payload with WARDEN_WEBHOOK_SECRET and POST it to a receiver"

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -21,7 +21,7 @@ from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
 from plugin.engine import evaluate
-from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError
+from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError, SettingsError
 from plugin.executor import Applied, Executor
 from plugin.helpdesk import Helpdesk
 from plugin.metrics import Metrics
@@ -31,6 +31,7 @@ from plugin.store import PENDING, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
+from plugin.zammad.reconcile import missed_payloads
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ MAX_RETRY_DELAY = 600.0
 # A delivery still pending this long after receipt was lost by a worker that died.
 SWEEP_NAME = "ticket_warden.sweep"
 SWEEP_AFTER_SECONDS = 15 * 60
+RECONCILE_NAME = "ticket_warden.reconcile"
 
 
 def delivery_id_for(header: str | None, body: bytes) -> str:
@@ -70,6 +72,7 @@ class Runtime:
     helpdesk: Helpdesk | None = None
     executor: Executor | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    zammad: ZammadClient | None = None
     _task: TaskWrapper = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +89,16 @@ class Runtime:
             self.store.purge(older_than=self.settings.dedup_days * 86400)
 
         self.huey.periodic_task(crontab(minute="*/5"), name=SWEEP_NAME)(sweep)
+
+        every = self.settings.reconcile_every_minutes
+        if every and self.zammad is not None and self.executor is not None:
+            window = timedelta(hours=self.settings.reconcile_window_hours)
+
+            def reconcile_periodically() -> None:
+                self.reconcile(window)
+
+            schedule = crontab(minute=f"*/{every}") if every < 60 else crontab(minute="0")
+            self.huey.periodic_task(schedule, name=RECONCILE_NAME)(reconcile_periodically)
 
     @property
     def dry_run(self) -> bool:
@@ -176,6 +189,33 @@ class Runtime:
             extra={"delivery": delivery_id, "ticket": payload.ticket.id},
         )
 
+    def reconcile(self, window: timedelta, *, limit: int = 500) -> ReconcileReport:
+        """Apply every customer message of the window whose webhook never arrived.
+
+        Safe at any time and on several replicas: each ticket is handled under its
+        lock by the idempotent executor. Raises HelpdeskError/HelpdeskUnavailableError.
+        """
+        if self.zammad is None or self.executor is None:
+            raise SettingsError("reconcile needs a live helpdesk (not dry-run)")
+        report = ReconcileReport()
+        for ticket_id, payload in missed_payloads(self.zammad, self.policy, window, limit=limit):
+            report.examined += 1
+            if payload is None:
+                continue
+            with self.store.lock(f"ticket-{ticket_id}"):
+                applied = self.executor.apply(payload)
+            article = payload.article.id if payload.article else None
+            delivery = f"reconcile-{ticket_id}-{article}"
+            self.store.record(_entry(delivery, payload, applied, dry_run=False))
+            report.applied += 1 if applied.writes else 0
+            log.info(
+                "reconciled ticket %s: %s",
+                ticket_id,
+                _summary(applied),
+                extra={"delivery": delivery, "ticket": ticket_id},
+            )
+        return report
+
     def readiness_problems(self) -> list[str]:
         """Why this process cannot do its work now (empty when ready)."""
         problems = []
@@ -195,6 +235,14 @@ class Runtime:
             ticket, message = to_model(payload, self.policy)
             return Applied(evaluate(ticket, message, self.policy, datetime.now(UTC)))
         return self.executor.apply(payload)
+
+
+@dataclass
+class ReconcileReport:
+    """How many tickets a reconcile run looked at and wrote to."""
+
+    examined: int = 0
+    applied: int = 0
 
 
 def _worth_retrying(exc: HelpdeskError | HelpdeskUnavailableError) -> bool:
@@ -252,11 +300,12 @@ def build_runtime(
     huey = build_huey(settings, immediate=immediate)
     metrics = Metrics()
     executor = None
+    zammad_client = None
     if not settings.is_dry_run:
         bot_login: str | None = settings.bot_login
         if helpdesk is None:
             assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
-            client = ZammadClient(
+            client = zammad_client = ZammadClient(
                 settings.zammad_url,
                 settings.zammad_token.get_secret_value(),
                 session or requests.Session(),
@@ -277,5 +326,12 @@ def build_runtime(
 
         executor = Executor(helpdesk, policy, bot_login=bot_login_lookup)
     return Runtime(
-        settings, policy, store, huey, helpdesk=helpdesk, executor=executor, metrics=metrics
+        settings,
+        policy,
+        store,
+        huey,
+        helpdesk=helpdesk,
+        executor=executor,
+        metrics=metrics,
+        zammad=zammad_client,
     )

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # A failed write-back is tried again this many times, this many seconds apart.
     retries: int = Field(default=8, ge=0)
     retry_delay_seconds: float = Field(default=15.0, ge=0)
+    # The worker looks for customer messages whose webhook never came, this often
+    # (0 turns it off), over this window.
+    reconcile_every_minutes: int = Field(default=30, ge=0, le=1440)
+    reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
     # "json" writes one JSON object per log line (with delivery and ticket ids).
     log_format: Literal["text", "json"] = "text"
 

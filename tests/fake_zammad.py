@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -77,6 +77,10 @@ class FakeZammad:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_article_id: int = 5000
     permissions: frozenset[str] = ALL_PERMISSIONS
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    organizations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # "now" for search date math; tests set it to their payloads' time.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     admin: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     migrations_run: int = 0
     next_object_id: int = 100
@@ -101,13 +105,32 @@ class FakeZammad:
                 "state": ticket.get("state", "new"),
                 "priority": priority.get("name") if isinstance(priority, dict) else priority,
                 "customer_id": (ticket.get("customer") or {}).get("id"),
+                "organization_id": (ticket.get("organization") or {}).get("id"),
+                "created_at": ticket.get("created_at") or datetime.now(UTC).isoformat(),
             }
+            customer = ticket.get("customer")
+            if customer:
+                self.users[customer["id"]] = dict(customer)
+            if ticket.get("organization"):
+                self.organizations[ticket["organization"]["id"]] = dict(ticket["organization"])
             self.tags.setdefault(ticket["id"], [])
             if article:
-                stored = {
-                    key: article.get(key)
-                    for key in ("id", "type", "sender", "internal", "from", "to", "subject", "body")
-                }
+                kept = (
+                    "id",
+                    "type",
+                    "sender",
+                    "internal",
+                    "from",
+                    "to",
+                    "cc",
+                    "subject",
+                    "body",
+                    "content_type",
+                    "created_at",
+                    "preferences",
+                    "attachments",
+                )
+                stored = {key: article.get(key) for key in kept}
                 stored["created_by_id"] = (ticket.get("customer") or {}).get("id")
                 self.articles.setdefault(ticket["id"], []).append(stored)
 
@@ -253,6 +276,13 @@ class FakeZammad:
             self.migrations_run += 1
             self.writes.append(("POST", path, None))
             return 200, {}, {}
+        if method == "GET" and path == "/api/v1/tickets/search":
+            return 200, self._search(query.get("query", [""])[0]), {}
+        if match := re.fullmatch(r"/api/v1/(users|organizations)/(\d+)", path):
+            found = (self.users if match[1] == "users" else self.organizations).get(int(match[2]))
+            if found is None:
+                return 404, {"error": f"Couldn't find {match[1]}"}, {}
+            return 200, dict(found), {}
         if method == "GET" and path == "/api/v1/tickets":
             if "ticket.agent" not in self.permissions:
                 return 403, {"error": "Not authorized (user)!"}, {}
@@ -284,6 +314,23 @@ class FakeZammad:
             {"error": "No route matches", "error_human": f"No route for {method} {path}"},
             {},
         )
+
+    def _search(self, text: str) -> list[dict[str, Any]]:
+        """Tickets for ``created_at:>now-Nm`` (the only query ticket-warden sends), expanded.
+
+        Guess: Zammad hands the query to Elasticsearch, whose date math this mimics;
+        an expanded ticket names its customer instead of embedding it.
+        """
+        match = re.fullmatch(r"created_at:>now-(\d+)m", text)
+        if not match:
+            return []
+        since = self.now - timedelta(minutes=int(match[1]))
+        found = [
+            dict(ticket) | {"customer": self.users.get(ticket["customer_id"], {}).get("login")}
+            for ticket in self.tickets.values()
+            if datetime.fromisoformat(str(ticket["created_at"]).replace("Z", "+00:00")) > since
+        ]
+        return sorted(found, key=lambda ticket: str(ticket["created_at"]))
 
     def _update_ticket(
         self, ticket: dict[str, Any], body: dict[str, Any]

@@ -137,6 +137,24 @@ class ZammadClient:
         """POST an article (note or reply); not retried once it may have been created."""
         return dict(self._request("POST", "/api/v1/ticket_articles", json=dict(article)))
 
+    def search_tickets(self, query: str, limit: int) -> list[dict[str, Any]]:
+        """Tickets matching a Zammad search query, with names (``expand=true``), oldest first."""
+        params = {
+            "query": query,
+            "limit": str(limit),
+            "expand": "true",
+            "sort_by": "created_at",
+            "order_by": "asc",
+        }
+        body = self._request("GET", "/api/v1/tickets/search", params=params)
+        return [dict(ticket) for ticket in body or []]
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        return dict(self._request("GET", f"/api/v1/users/{user_id}"))
+
+    def organization(self, organization_id: int) -> dict[str, Any]:
+        return dict(self._request("GET", f"/api/v1/organizations/{organization_id}"))
+
     def get(self, path: str) -> JSON:
         """GET any API path (it may carry a query string)."""
         return self._request("GET", path)

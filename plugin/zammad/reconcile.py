@@ -1,0 +1,70 @@
+"""Finding customer messages whose webhook never arrived (Zammad gave up during an outage).
+
+Zammad retries a webhook five times over about two minutes, then drops it. A
+ticket ticket-warden never handled carries none of the policy's tier tags; for
+each such ticket in the window this rebuilds the webhook payload Zammad would
+have sent (ticket, customer, organization, latest customer article) so the
+ordinary executor can apply it. Everything here reads; applying is the caller's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from plugin.policy import Policy
+from plugin.zammad.client import ZammadClient
+from plugin.zammad.payload import ZammadPayload, parse_payload
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_window(text: str) -> timedelta:
+    """'90m', '24h' or '7d' as a timedelta; raises ValueError for anything else."""
+    match = _DURATION.match(text)
+    if not match or int(match[1]) == 0:
+        raise ValueError(f"'{text}' is not a window like 90m, 24h or 7d")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def search_query(window: timedelta) -> str:
+    """Zammad's search syntax (Elasticsearch date math) for tickets created in ``window``."""
+    minutes = max(1, int(window.total_seconds() // 60))
+    return f"created_at:>now-{minutes}m"
+
+
+def missed_payloads(
+    client: ZammadClient, policy: Policy, window: timedelta, *, limit: int = 500
+) -> Iterator[tuple[int, ZammadPayload | None]]:
+    """Each ticket of the window: its id and, when never handled, the payload to apply."""
+    tier_tags = {policy.tier_tag(name) for name in policy.tiers}
+    for ticket in client.search_tickets(search_query(window), limit):
+        ticket_id = int(ticket["id"])
+        if tier_tags & set(client.tags(ticket_id)):
+            yield ticket_id, None
+            continue
+        yield ticket_id, _payload(client, ticket)
+
+
+def _payload(client: ZammadClient, ticket: dict[str, Any]) -> ZammadPayload | None:
+    articles = client.articles(int(ticket["id"]))
+    from_customer = [
+        article
+        for article in articles
+        if str(article.get("sender", "")).lower() == "customer" and not article.get("internal")
+    ]
+    if not from_customer:
+        return None
+    rebuilt = dict(ticket)
+    # Expanded tickets name their relations; the webhook payload carries objects.
+    rebuilt["customer"] = (
+        client.user(int(ticket["customer_id"])) if ticket.get("customer_id") else None
+    )
+    organization_id = ticket.get("organization_id")
+    rebuilt["organization"] = client.organization(int(organization_id)) if organization_id else None
+    rebuilt["article_count"] = len(articles)
+    rebuilt["article_ids"] = [int(article["id"]) for article in articles]
+    return parse_payload({"ticket": rebuilt, "article": from_customer[-1]})
