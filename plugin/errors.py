@@ -78,4 +78,12 @@ class HelpdeskRateLimitError(HelpdeskError):
 
 
 class HelpdeskUnavailableError(WardenError):
-    """The helpdesk could not be reached, or kept failing, within the retry budget."""
+    """The helpdesk could not be reached, or kept failing, within the retry budget.
+
+    ``uncertain`` says that a write may still take effect: the request was sent
+    but its answer never came (a read timeout, a dropped connection).
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        self.uncertain = uncertain
+        super().__init__(message)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TASK_NAME = "ticket_warden.process_delivery"
 LOCK_RETRY_DELAY = 1
 MAX_RETRY_DELAY = 600.0
+UNCERTAIN_WRITE_FACTOR = 3
 # A delivery still pending this long after receipt was lost by a worker that died.
 SWEEP_NAME = "ticket_warden.sweep"
 SWEEP_AFTER_SECONDS = 15 * 60
@@ -149,6 +150,10 @@ class Runtime:
                 return
             self.metrics.retries.inc()
             delay = min(self.settings.retry_delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+            if isinstance(exc, HelpdeskUnavailableError) and exc.uncertain:
+                # A write whose answer never came may still land: give it time to show
+                # before the executor reads the ticket again, or it would write twice.
+                delay = max(delay, UNCERTAIN_WRITE_FACTOR * self.settings.timeout_seconds)
             log.warning(
                 "delivery %s: %s; trying again in %g s (attempt %d of %d)",
                 delivery_id,

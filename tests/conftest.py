@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import signal
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,8 @@ from plugin.helpdesk import ArticleInfo, TicketState
 from plugin.model import Customer, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy, load_policy
+from tests.fake_zammad import FakeZammad, running
+from tests.serving import SECRET, Served
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -195,3 +199,43 @@ class FakeHelpdesk:
 @pytest.fixture
 def helpdesk() -> FakeHelpdesk:
     return FakeHelpdesk()
+
+
+# -- a real serve process against the fake Zammad ------------------------------------
+
+
+@pytest.fixture
+def zammad_server() -> Iterator[tuple[FakeZammad, str]]:
+    zammad = FakeZammad()
+    with running(zammad) as url:
+        yield zammad, url
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path, zammad_server: tuple[FakeZammad, str]) -> dict[str, str]:
+    zammad, url = zammad_server
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
+    return env | {
+        "WARDEN_ZAMMAD_URL": url,
+        "WARDEN_ZAMMAD_TOKEN": zammad.token,
+        "WARDEN_WEBHOOK_SECRET": SECRET,
+        "WARDEN_STORE": str(tmp_path / "warden.sqlite3"),
+        "WARDEN_POLICY": str(EXAMPLES / "policy.yaml"),
+        "WARDEN_MAX_BODY_BYTES": "65536",
+        "WARDEN_RETRY_DELAY_SECONDS": "0.5",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.fixture
+def serve(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    started: list[Served] = []
+
+    def start(**extra_env: str) -> Served:
+        served = Served(serve_env | extra_env, tmp_path)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.stop(signal.SIGKILL)

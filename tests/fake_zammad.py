@@ -9,8 +9,12 @@ and says so in a comment.
 from __future__ import annotations
 
 import json
+import random
 import re
+import socket
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +43,8 @@ CORE_ATTRIBUTES = [
         "data_type": "datetime",
     },
 ]
+CHAOS_FAULTS = ("500", "503", "429", "timeout", "drop_before", "drop_after")
+DROPPED = -1  # status meaning: close the connection without an answer
 BOT = {  # the token's user: the bot
     "id": 99,
     "login": "ticket-warden@xstore.example",
@@ -84,6 +90,10 @@ class FakeZammad:
     admin: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     migrations_run: int = 0
     next_object_id: int = 100
+    chaos_rate: float = 0.0
+    chaos_random: random.Random = field(default_factory=random.Random)
+    chaos_timeout: float = 1.5
+    chaos_faults: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.held.set()  # Not holding anything until told to.
@@ -132,6 +142,8 @@ class FakeZammad:
                 )
                 stored = {key: article.get(key) for key in kept}
                 stored["created_by_id"] = (ticket.get("customer") or {}).get("id")
+                # Like Zammad's database sequence: later articles get higher ids.
+                self.next_article_id = max(self.next_article_id, int(article["id"]))
                 self.articles.setdefault(ticket["id"], []).append(stored)
 
     def fail(self, method: str, path: str, status: int, times: int = 1, **extra: Any) -> None:
@@ -186,8 +198,36 @@ class FakeZammad:
             body = json.loads(raw) if raw else None
         except ValueError:
             return 400, {"error": "JSON parse error"}, {}
+        fault = self._chaos_fault()
+        if fault in ("500", "503"):
+            return int(fault), {"error": f"chaos {fault}", "error_human": "Chaos"}, {}
+        if fault == "429":
+            return 429, {"error": "Too many requests"}, {"Retry-After": "1"}
+        if fault == "drop_before":
+            return DROPPED, None, {}
+        if fault == "timeout":
+            time.sleep(self.chaos_timeout)  # The client gives up; the work is still done.
         with self.lock:
-            return self._route(method, path, query, body)
+            answer = self._route(method, path, query, body)
+        if fault == "drop_after":
+            return DROPPED, None, {}  # Done, but the answer never reaches the client.
+        return answer
+
+    def chaos(self, rate: float, *, seed: int = 7, timeout: float = 1.5) -> None:
+        """Fail about ``rate`` of the calls with 500, 503, 429, a slow answer or a dropped
+        connection (before or after doing the work); ``rate`` 0 turns it off."""
+        with self.lock:
+            self.chaos_rate = rate
+            self.chaos_random = random.Random(seed)
+            self.chaos_timeout = timeout
+
+    def _chaos_fault(self) -> str | None:
+        with self.lock:
+            if not self.chaos_rate or self.chaos_random.random() >= self.chaos_rate:
+                return None
+            fault = self.chaos_random.choice(CHAOS_FAULTS)
+            self.chaos_faults[fault] = self.chaos_faults.get(fault, 0) + 1
+            return fault
 
     def _admin(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]] | None:
         """Webhooks, triggers, calendars, SLAs and attributes: list, create, update, delete."""
@@ -392,6 +432,10 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {key.lower(): value for key, value in self.headers.items()}
         status, body, extra = self.server.fake.handle(self.command, self.path, headers, raw)
+        if status == DROPPED:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -423,6 +467,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeZammad) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout) leaves a broken pipe: expected under chaos.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @contextmanager

@@ -4,135 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 import requests
 
-from plugin.signature import sign
-from tests.conftest import EXAMPLES, ROOT, example_payload
-from tests.fake_zammad import BOT, FakeZammad, running
+from tests.conftest import example_payload
+from tests.fake_zammad import BOT
+from tests.serving import wait_for
 from tests.test_store import REDIS_URL, redis_available
-
-SECRET = "integration-secret"
-DEADLINE = 30.0
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    """Poll ``condition`` until it is truthy; fail the test with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-class Served:
-    """A ``ticket-warden serve`` child process on a free port, its log collected."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "plugin.cli", "serve", "--port", "0"],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        found = wait_for(self._url, "serve to start listening")
-        self.url: str = found
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
-
-    def _url(self) -> str | None:
-        for line in self.lines:
-            match = re.search(r"receiving on (http://\S+)", line)
-            if match:
-                return match[1]
-        if self.process.poll() is not None:
-            pytest.fail("serve exited early:\n" + self.log)
-        return None
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    def post(
-        self, body: bytes, *, delivery: str | None = None, **headers: str
-    ) -> requests.Response:
-        sent = {
-            "Content-Type": "application/json",
-            "X-Hub-Signature": sign(body, SECRET.encode()),
-            "X-Zammad-Delivery": delivery or str(uuid.uuid4()),
-            "X-Zammad-Trigger": "ticket-warden test",
-        } | headers
-        return requests.post(self.url, data=body, headers=sent, timeout=10, allow_redirects=False)
-
-    def decisions(self) -> list[dict[str, Any]]:
-        base = self.url.rsplit("/webhooks/", 1)[0]
-        auth = {"Authorization": f"Bearer {SECRET}"}
-        response = requests.get(f"{base}/decisions?limit=200", headers=auth, timeout=10)
-        result: list[dict[str, Any]] = response.json()["decisions"]
-        return result
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[FakeZammad, str]]:
-    zammad = FakeZammad()
-    with running(zammad) as url:
-        yield zammad, url
-
-
-@pytest.fixture
-def serve_env(tmp_path: Path, fake: tuple[FakeZammad, str]) -> dict[str, str]:
-    zammad, url = fake
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
-    return env | {
-        "WARDEN_ZAMMAD_URL": url,
-        "WARDEN_ZAMMAD_TOKEN": zammad.token,
-        "WARDEN_WEBHOOK_SECRET": SECRET,
-        "WARDEN_STORE": str(tmp_path / "warden.sqlite3"),
-        "WARDEN_POLICY": str(EXAMPLES / "policy.yaml"),
-        "WARDEN_MAX_BODY_BYTES": "65536",
-        "WARDEN_RETRY_DELAY_SECONDS": "0.5",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-@pytest.fixture
-def serve(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    started: list[Served] = []
-
-    def start(**extra_env: str) -> Served:
-        served = Served(serve_env | extra_env, tmp_path)
-        started.append(served)
-        return served
-
-    yield start
-    for served in started:
-        served.stop(signal.SIGKILL)
 
 
 def gold_vague_payload() -> dict[str, Any]:
@@ -143,8 +26,8 @@ def gold_vague_payload() -> dict[str, Any]:
     return payload
 
 
-def test_gold_email_is_written_back_once(fake, serve) -> None:
-    zammad, _ = fake
+def test_gold_email_is_written_back_once(zammad_server, serve) -> None:
+    zammad, _ = zammad_server
     urgent, vague = example_payload("gold-urgent-email"), gold_vague_payload()
     for payload in (urgent, vague):
         zammad.add_ticket_from_payload(payload)
@@ -188,7 +71,7 @@ def test_gold_email_is_written_back_once(fake, serve) -> None:
     assert "Traceback" not in served.log
 
 
-def test_bad_requests_get_json_errors_and_no_traceback(fake, serve) -> None:
+def test_bad_requests_get_json_errors_and_no_traceback(zammad_server, serve) -> None:
     served = serve()
     payload = json.dumps(example_payload("whatsapp")).encode()
     unsigned = requests.post(served.url, data=payload, timeout=10)
@@ -209,8 +92,10 @@ def test_bad_requests_get_json_errors_and_no_traceback(fake, serve) -> None:
     assert "Traceback" not in served.log
 
 
-def test_agent_articles_internal_notes_and_auto_responses_write_nothing(fake, serve) -> None:
-    zammad, _ = fake
+def test_agent_articles_internal_notes_and_auto_responses_write_nothing(
+    zammad_server, serve
+) -> None:
+    zammad, _ = zammad_server
     internal = example_payload("gold-urgent-email")
     internal["article"] |= {"internal": True, "type": "note", "sender": "Agent", "id": 960}
     own = example_payload("gold-urgent-email")
@@ -226,13 +111,13 @@ def test_agent_articles_internal_notes_and_auto_responses_write_nothing(fake, se
     assert zammad.writes == []
 
 
-def test_a_kill_after_202_loses_nothing(fake, serve) -> None:
+def test_a_kill_after_202_loses_nothing(zammad_server, serve) -> None:
     """SIGKILL while the worker is mid-event, before any write: a restart applies it.
 
     The worker has already taken the task off huey's queue here, the harder case;
     an event still in the queue survives in huey's SQLite file as well.
     """
-    zammad, _ = fake
+    zammad, _ = zammad_server
     payload = example_payload("gold-urgent-email")
     zammad.add_ticket_from_payload(payload)
     first = serve()
@@ -249,8 +134,8 @@ def test_a_kill_after_202_loses_nothing(fake, serve) -> None:
     assert "queued 1 unfinished deliveries again" in second.log
 
 
-def test_zammad_failures_are_retried_until_written(fake, serve) -> None:
-    zammad, _ = fake
+def test_zammad_failures_are_retried_until_written(zammad_server, serve) -> None:
+    zammad, _ = zammad_server
     payload = gold_vague_payload()
     zammad.add_ticket_from_payload(payload)
     zammad.fail("POST", "/api/v1/ticket_articles", 503, times=1)
@@ -265,8 +150,8 @@ def test_zammad_failures_are_retried_until_written(fake, serve) -> None:
 
 
 @pytest.mark.skipif(not redis_available() and not os.environ.get("CI"), reason="no Redis here")
-def test_redis_store_end_to_end(fake, serve) -> None:
-    zammad, _ = fake
+def test_redis_store_end_to_end(zammad_server, serve) -> None:
+    zammad, _ = zammad_server
     namespace = f"tw-it-{uuid.uuid4().hex[:8]}"
     payload = example_payload("gold-urgent-email")
     zammad.add_ticket_from_payload(payload)

@@ -92,3 +92,11 @@ def test_delivery_ids() -> None:
     assert delivery_id_for(" abc ", b"x") == "abc"
     assert delivery_id_for(None, b"x") == delivery_id_for("", b"x")
     assert delivery_id_for(None, b"x") != delivery_id_for(None, b"y")
+
+
+def test_an_uncertain_write_waits_long_enough_to_show(runtime: Runtime, helpdesk) -> None:
+    keep(runtime, helpdesk, "gold-urgent-email", "d1")
+    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("read timed out", uncertain=True)
+    with pytest.raises(RetryTask) as caught:
+        runtime._run_task("d1")
+    assert caught.value.delay == 3 * runtime.settings.timeout_seconds

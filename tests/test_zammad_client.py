@@ -200,3 +200,20 @@ def test_non_json_success_is_an_error(client: ZammadClient) -> None:
         client.me()
     responses.replace(responses.GET, f"{BASE}/api/v1/users/me", body=json.dumps({"id": 1}))
     assert client.me() == {"id": 1}
+
+
+@responses.activate
+def test_a_write_whose_answer_never_came_is_uncertain(client: ZammadClient) -> None:
+    url = f"{BASE}/api/v1/ticket_articles"
+    responses.post(url, body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(HelpdeskUnavailableError) as caught:
+        client.create_article({"ticket_id": 1, "body": "x"})
+    assert caught.value.uncertain is True
+    responses.replace(responses.POST, url, body=requests.ConnectTimeout("connect timed out"))
+    with pytest.raises(HelpdeskUnavailableError) as caught:
+        client.create_article({"ticket_id": 1, "body": "x"})
+    assert caught.value.uncertain is False  # never reached the server
+    responses.get(f"{BASE}/api/v1/users/me", body=requests.ReadTimeout("slow"))
+    with pytest.raises(HelpdeskUnavailableError) as caught:
+        client.me()
+    assert caught.value.uncertain is False  # a read changes nothing

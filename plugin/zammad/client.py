@@ -57,6 +57,14 @@ def _error_text(response: requests.Response) -> str:
     return response.reason or "no reason given"
 
 
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached the server (so a write may still happen)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    text = str(exc)
+    return not any(sign in text for sign in ("NewConnectionError", "Connection refused"))
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -218,7 +226,8 @@ class ZammadClient:
         except requests.RequestException as exc:
             reason = type(exc).__name__
             raise HelpdeskUnavailableError(
-                f"{method} {path}: Zammad at {self.base_url} unreachable ({reason})"
+                f"{method} {path}: Zammad at {self.base_url} unreachable ({reason})",
+                uncertain=not safe_to_repeat and _maybe_sent(exc),
             ) from exc
 
     def _observe(self, method: str, path: str, status: str, started: float) -> None:
