@@ -69,6 +69,8 @@ def _read_json(path: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         _fail(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except RecursionError:
+        _fail(f"{path} is JSON nested too deeply")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -436,6 +436,8 @@ def _parse_yaml(text: str, source: str) -> _Document:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PolicyError([Problem(source, "", line, f"not valid YAML: {problem}")]) from exc
+    except RecursionError as exc:
+        raise PolicyError([Problem(source, "", None, "YAML nested too deeply")]) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -60,6 +60,8 @@ def zammad_webhook() -> tuple[Response, int]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return error(400, "bad_json", f"the body is not JSON: {exc}")
+    except RecursionError:
+        return error(400, "bad_json", "the body is JSON nested too deeply")
     try:
         payload = parse_payload(data)
     except PayloadError as exc:
