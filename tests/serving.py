@@ -19,7 +19,7 @@ import requests
 from plugin.signature import sign
 
 SECRET = "integration-secret"
-DEADLINE = 30.0
+DEADLINE = 60.0
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
