@@ -11,8 +11,10 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import requests
@@ -27,7 +29,7 @@ from plugin.helpdesk import Helpdesk
 from plugin.metrics import Metrics
 from plugin.policy import Policy, load_policy
 from plugin.settings import Settings
-from plugin.store import PENDING, LockTimeoutError, Store, open_store
+from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
@@ -153,7 +155,7 @@ class Runtime:
             if isinstance(exc, HelpdeskUnavailableError) and exc.uncertain:
                 # A write whose answer never came may still land: give it time to show
                 # before the executor reads the ticket again, or it would write twice.
-                delay = max(delay, UNCERTAIN_WRITE_FACTOR * self.settings.timeout_seconds)
+                delay = max(delay, self._uncertain_wait())
             log.warning(
                 "delivery %s: %s; trying again in %g s (attempt %d of %d)",
                 delivery_id,
@@ -175,11 +177,11 @@ class Runtime:
         except (ValueError, PayloadError) as exc:  # Checked on receipt; only a changed store.
             self.store.finish(delivery_id, error=f"unreadable payload: {exc}")
             return
-        with self.store.lock(f"ticket-{payload.ticket.id}"):
+        with self.store.lock(f"ticket-{payload.ticket.id}") as lease:
             current = self.store.delivery(delivery_id)
             if current is None or current.state != PENDING:
                 return  # Another worker finished it while we waited for the lock.
-            applied = self._apply(payload)
+            applied = self._guarded(lease, partial(self._apply, payload))
             self.store.record(_entry(delivery_id, payload, applied, dry_run=self.dry_run))
             self.store.finish(delivery_id)
         decision = applied.decision
@@ -207,8 +209,8 @@ class Runtime:
             report.examined += 1
             if payload is None:
                 continue
-            with self.store.lock(f"ticket-{ticket_id}"):
-                applied = self.executor.apply(payload)
+            with self.store.lock(f"ticket-{ticket_id}") as lease:
+                applied = self._guarded(lease, partial(self.executor.apply, payload))
             article = payload.article.id if payload.article else None
             delivery = f"reconcile-{ticket_id}-{article}"
             self.store.record(_entry(delivery, payload, applied, dry_run=False))
@@ -220,6 +222,20 @@ class Runtime:
                 extra={"delivery": delivery, "ticket": ticket_id},
             )
         return report
+
+    def _guarded(self, lease: Lease, work: Callable[[], Applied]) -> Applied:
+        """Run ``work`` under a ticket's lease; after an uncertain write, keep the ticket
+        locked until that write has had time to land, so no other event for it (a
+        duplicate delivery, reconcile) reads the ticket too early and writes twice."""
+        try:
+            return work()
+        except HelpdeskUnavailableError as exc:
+            if exc.uncertain:
+                lease.linger = self._uncertain_wait()
+            raise
+
+    def _uncertain_wait(self) -> float:
+        return UNCERTAIN_WRITE_FACTOR * self.settings.timeout_seconds
 
     def readiness_problems(self) -> list[str]:
         """Why this process cannot do its work now (empty when ready)."""

@@ -84,6 +84,13 @@ class Delivery:
     received_at: float
 
 
+@dataclass
+class Lease:
+    """A held lock; ``linger`` seconds (if set) keep it taken after the holder leaves."""
+
+    linger: float = 0.0
+
+
 class LockTimeoutError(TimeoutError):
     """A per-ticket lock stayed taken longer than we were willing to wait."""
 
@@ -106,10 +113,11 @@ class Store(Protocol):
         """Ids of deliveries not yet done, received at least ``older_than`` seconds ago."""
 
     def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Any:
-        """A context manager holding ``name``; LockTimeoutError after ``wait`` seconds.
+        """A context manager holding ``name`` and giving a Lease; LockTimeoutError after ``wait``.
 
         The holder renews the lock every ``ttl / 3`` seconds; a holder that died
-        loses it after ``ttl`` (at once, when it died on this host).
+        loses it after ``ttl`` (at once, when it died on this host). A holder that
+        sets ``lease.linger`` keeps others out that many seconds after it leaves.
         """
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -204,9 +212,10 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     @contextmanager
-    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[None]:
+    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[Lease]:
         token = owner_token()
         deadline = time.monotonic() + wait
+        lease = Lease()
         with self._connection() as db:
             while not self._try_lock(db, name, token, ttl):
                 if time.monotonic() >= deadline:
@@ -214,9 +223,14 @@ class SqliteStore:
                 time.sleep(0.05)
             try:
                 with _renewing(ttl / 3, lambda: self._renew(name, token, ttl)):
-                    yield
+                    yield lease
             finally:
-                db.execute("DELETE FROM warden_lock WHERE name = ? AND token = ?", (name, token))
+                if lease.linger > 0:
+                    self._renew(name, token, lease.linger)
+                else:
+                    db.execute(
+                        "DELETE FROM warden_lock WHERE name = ? AND token = ?", (name, token)
+                    )
 
     @staticmethod
     def _try_lock(db: sqlite3.Connection, name: str, token: str, ttl: float) -> bool:
@@ -333,8 +347,9 @@ class RedisStore:
         return [item.decode() if isinstance(item, bytes) else str(item) for item in ids]
 
     @contextmanager
-    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[None]:
+    def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[Lease]:
         key = self._key("lock", name)
+        lease = Lease()
         # Not thread-local: the renewal thread must see the token.
         lock = self._redis.lock(key, timeout=ttl, blocking_timeout=0, thread_local=False)
         token = owner_token()
@@ -351,11 +366,14 @@ class RedisStore:
             time.sleep(0.05)
         try:
             with _renewing(ttl / 3, lock.reacquire):
-                yield
+                yield lease
         finally:
             # It may have expired while held; then another holder owns it now.
             with suppress(redis.exceptions.LockError):
-                lock.release()
+                if lease.linger > 0:
+                    lock.extend(lease.linger, replace_ttl=True)
+                else:
+                    lock.release()
 
     def record(self, entry: dict[str, Any]) -> None:
         pipe = self._redis.pipeline()

@@ -223,6 +223,7 @@ def serve_env(tmp_path: Path, zammad_server: tuple[FakeZammad, str]) -> dict[str
         "WARDEN_POLICY": str(EXAMPLES / "policy.yaml"),
         "WARDEN_MAX_BODY_BYTES": "65536",
         "WARDEN_RETRY_DELAY_SECONDS": "0.5",
+        "WARDEN_RECONCILE_EVERY_MINUTES": "0",  # tests run reconcile themselves
         "PYTHONPATH": str(ROOT),
     }
 

@@ -150,5 +150,10 @@ def test_nothing_lost_nothing_doubled_under_faults_and_kills(
         env=serve_env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert all(held(zammad, p["ticket"]["id"]) == expected(p) for p in payloads)
+    late = {
+        p["ticket"]["id"]: (held(zammad, p["ticket"]["id"]), expected(p))
+        for p in payloads
+        if held(zammad, p["ticket"]["id"]) != expected(p)
+    }
+    assert late == {}, result.stdout + result.stderr[-3000:]
     assert "Traceback" not in served.log

@@ -11,7 +11,7 @@ from huey.exceptions import RetryTask
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError
 from plugin.runtime import Runtime, build_runtime, delivery_id_for
 from plugin.settings import Settings
-from plugin.store import DONE, FAILED, PENDING
+from plugin.store import DONE, FAILED, PENDING, LockTimeoutError
 from tests.conftest import EXAMPLES, FakeHelpdesk, example_payload
 
 
@@ -100,3 +100,12 @@ def test_an_uncertain_write_waits_long_enough_to_show(runtime: Runtime, helpdesk
     with pytest.raises(RetryTask) as caught:
         runtime._run_task("d1")
     assert caught.value.delay == 3 * runtime.settings.timeout_seconds
+
+
+def test_after_an_uncertain_write_the_ticket_stays_locked(runtime: Runtime, helpdesk) -> None:
+    keep(runtime, helpdesk, "gold-urgent-email", "d1")
+    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("read timed out", uncertain=True)
+    with pytest.raises(RetryTask):
+        runtime._run_task("d1")
+    with pytest.raises(LockTimeoutError), runtime.store.lock("ticket-101", wait=0.2):
+        pass  # a duplicate delivery for ticket 101 must wait for the write to show

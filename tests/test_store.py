@@ -149,3 +149,14 @@ def test_sqlite_state_survives_a_new_process_view(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     SqliteStore(path).accept("d1", b"{}")
     assert SqliteStore(path).pending() == ["d1"]
+
+
+def test_a_lingering_lease_keeps_others_out_after_release(store: Store) -> None:
+    with store.lock("ticket-4", ttl=5, wait=1) as lease:
+        lease.linger = 0.6
+    started = time.monotonic()
+    with pytest.raises(LockTimeoutError), store.lock("ticket-4", ttl=5, wait=0.2):
+        pass
+    with store.lock("ticket-4", ttl=5, wait=3):
+        pass
+    assert time.monotonic() - started >= 0.5
