@@ -19,9 +19,8 @@ from plugin.decision import Decision, Reply
 from plugin.engine import evaluate, may_confirm_meeting
 from plugin.errors import HelpdeskError, HelpdeskRateLimitError
 from plugin.helpdesk import Helpdesk, TicketState, note_trailer
-from plugin.model import Message, Ticket
+from plugin.model import Event, Message, Ticket
 from plugin.policy import Policy
-from plugin.zammad.payload import ZammadPayload, to_model
 
 log = logging.getLogger(__name__)
 _Arg = TypeVar("_Arg")
@@ -108,18 +107,16 @@ class Executor:
         helpdesk: Helpdesk,
         policy: Policy,
         *,
-        bot_login: Callable[[], str | None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._helpdesk = helpdesk
         self._policy = policy
-        self._bot_login = bot_login
         self._clock = clock
 
-    def apply(self, payload: ZammadPayload) -> Applied:
+    def apply(self, event: Event) -> Applied:
         """Evaluate one webhook event against the live ticket and write the result."""
         policy = self._policy
-        ticket, message = to_model(payload, policy, bot_login=self._bot_login())
+        ticket, message = event.ticket, event.message
         first_look = evaluate(ticket, message, policy, self._clock())
         if message is None or message.id is None:
             return Applied(first_look)

@@ -66,6 +66,19 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    """One helpdesk event in neutral terms: the ticket and its new message, if any.
+
+    Each helpdesk adapter turns its own webhook payload into this; the executor
+    and the runtime know nothing else of the helpdesk's payloads.
+    """
+
+    helpdesk: str
+    ticket: Ticket
+    message: Message | None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something a rule found, with a reason an agent can read."""
 

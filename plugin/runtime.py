@@ -27,12 +27,13 @@ from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError,
 from plugin.executor import Applied, Executor
 from plugin.helpdesk import Helpdesk
 from plugin.metrics import Metrics
+from plugin.model import Event
 from plugin.policy import Policy, load_policy
 from plugin.settings import Settings
 from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
-from plugin.zammad.payload import ZammadPayload, parse_payload, to_model
+from plugin.zammad.payload import parse_payload, to_event
 from plugin.zammad.reconcile import missed_payloads
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Runtime:
     executor: Executor | None = None
     metrics: Metrics = field(default_factory=Metrics)
     zammad: ZammadClient | None = None
+    # The bot's own login in the helpdesk, asked for when first needed.
+    bot_login: Callable[[], str | None] = lambda: None
     _task: TaskWrapper = field(init=False)
 
     def __post_init__(self) -> None:
@@ -173,16 +176,17 @@ class Runtime:
         if delivery is None or delivery.state != PENDING:
             return  # Already done by another worker, or forgotten.
         try:
-            payload = parse_payload(json.loads(delivery.body))
+            event = self.read_event(json.loads(delivery.body))
         except (ValueError, PayloadError) as exc:  # Checked on receipt; only a changed store.
             self.store.finish(delivery_id, error=f"unreadable payload: {exc}")
             return
-        with self.store.lock(f"ticket-{payload.ticket.id}") as lease:
+        ticket_id = event.ticket.id
+        with self.store.lock(f"ticket-{ticket_id}") as lease:
             current = self.store.delivery(delivery_id)
             if current is None or current.state != PENDING:
                 return  # Another worker finished it while we waited for the lock.
-            applied = self._guarded(lease, partial(self._apply, payload))
-            self.store.record(_entry(delivery_id, payload, applied, dry_run=self.dry_run))
+            applied = self._guarded(lease, partial(self._apply, event))
+            self.store.record(_entry(delivery_id, event, applied, dry_run=self.dry_run))
             self.store.finish(delivery_id)
         decision = applied.decision
         self.metrics.decisions.labels("skipped" if decision.skipped else "applied").inc()
@@ -191,9 +195,9 @@ class Runtime:
         log.info(
             "delivery %s ticket %s: %s",
             delivery_id,
-            payload.ticket.id,
+            ticket_id,
             _summary(applied),
-            extra={"delivery": delivery_id, "ticket": payload.ticket.id},
+            extra={"delivery": delivery_id, "ticket": ticket_id},
         )
 
     def reconcile(self, window: timedelta, *, limit: int = 500) -> ReconcileReport:
@@ -209,11 +213,12 @@ class Runtime:
             report.examined += 1
             if payload is None:
                 continue
+            event = to_event(payload, self.policy, bot_login=self.bot_login())
             with self.store.lock(f"ticket-{ticket_id}") as lease:
-                applied = self._guarded(lease, partial(self.executor.apply, payload))
-            article = payload.article.id if payload.article else None
+                applied = self._guarded(lease, partial(self.executor.apply, event))
+            article = event.message.id if event.message else None
             delivery = f"reconcile-{ticket_id}-{article}"
-            self.store.record(_entry(delivery, payload, applied, dry_run=False))
+            self.store.record(_entry(delivery, event, applied, dry_run=False))
             report.applied += 1 if applied.writes else 0
             log.info(
                 "reconciled ticket %s: %s",
@@ -251,11 +256,15 @@ class Runtime:
                 problems.append(f"helpdesk: {exc}")
         return problems
 
-    def _apply(self, payload: ZammadPayload) -> Applied:
+    def read_event(self, data: Any) -> Event:
+        """The neutral event of a webhook payload (Zammad's); raises PayloadError."""
+        return to_event(parse_payload(data), self.policy, bot_login=self.bot_login())
+
+    def _apply(self, event: Event) -> Applied:
         if self.executor is None:
-            ticket, message = to_model(payload, self.policy)
-            return Applied(evaluate(ticket, message, self.policy, datetime.now(UTC)))
-        return self.executor.apply(payload)
+            decision = evaluate(event.ticket, event.message, self.policy, datetime.now(UTC))
+            return Applied(decision)
+        return self.executor.apply(event)
 
 
 @dataclass
@@ -287,20 +296,23 @@ def _summary(applied: Applied) -> str:
     )
 
 
-def _entry(
-    delivery_id: str, payload: ZammadPayload, applied: Applied, *, dry_run: bool
-) -> dict[str, Any]:
+def _entry(delivery_id: str, event: Event, applied: Applied, *, dry_run: bool) -> dict[str, Any]:
     return {
         "delivery": delivery_id,
-        "ticket_id": payload.ticket.id,
-        "ticket_number": payload.ticket.number,
-        "article_id": payload.article.id if payload.article else None,
+        "helpdesk": event.helpdesk,
+        "ticket_id": event.ticket.id,
+        "ticket_number": event.ticket.number,
+        "article_id": event.message.id if event.message else None,
         "decided_at": datetime.fromtimestamp(time.time(), UTC).isoformat(),
         "dry_run": dry_run,
         "decision": applied.decision.to_json(),
         "writes": applied.writes,
         "errors": applied.errors,
     }
+
+
+def _configured(login: str | None) -> str | None:
+    return login
 
 
 def build_runtime(
@@ -322,11 +334,12 @@ def build_runtime(
     metrics = Metrics()
     executor = None
     zammad_client = None
+    # The bot's login marks its own articles; Zammad is asked for it when not configured.
+    bot_login: Callable[[], str | None] = partial(_configured, settings.bot_login)
     if not settings.is_dry_run:
-        bot_login: str | None = settings.bot_login
         if helpdesk is None:
             assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
-            client = zammad_client = ZammadClient(
+            zammad_client = ZammadClient(
                 settings.zammad_url,
                 settings.zammad_token.get_secret_value(),
                 session or requests.Session(),
@@ -334,18 +347,11 @@ def build_runtime(
                 on_call=metrics.observe_call,
             )
             zammad = ZammadHelpdesk(
-                client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
+                zammad_client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
             )
             helpdesk = zammad
-
-            def bot_login_lookup() -> str | None:
-                return zammad.bot_login
-        else:
-
-            def bot_login_lookup() -> str | None:
-                return bot_login
-
-        executor = Executor(helpdesk, policy, bot_login=bot_login_lookup)
+            bot_login = zammad.own_login
+        executor = Executor(helpdesk, policy)
     return Runtime(
         settings,
         policy,
@@ -355,4 +361,5 @@ def build_runtime(
         executor=executor,
         metrics=metrics,
         zammad=zammad_client,
+        bot_login=bot_login,
     )

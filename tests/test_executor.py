@@ -11,8 +11,10 @@ from plugin.engine import evaluate
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError
 from plugin.executor import Executor, Plan, plan_writes, zammad_time
 from plugin.helpdesk import ArticleInfo, TicketState, note_trailer, parse_trailer
-from plugin.zammad.payload import parse_payload, to_model
-from tests.conftest import FakeHelpdesk, example_payload
+from plugin.model import Event
+from plugin.policy import load_policy
+from plugin.zammad.payload import parse_payload, to_event, to_model
+from tests.conftest import EXAMPLES, FakeHelpdesk, example_payload
 
 NOW = datetime(2026, 3, 4, 8, tzinfo=UTC)
 
@@ -22,11 +24,16 @@ def executor(helpdesk: FakeHelpdesk, example_policy) -> Executor:
     return Executor(helpdesk, example_policy, clock=lambda: NOW)
 
 
+def event_of(payload: dict) -> Event:
+    """The neutral event of a Zammad payload, under the example policy."""
+    return to_event(parse_payload(payload), load_policy(EXAMPLES / "policy.yaml"))
+
+
 def apply(executor: Executor, helpdesk: FakeHelpdesk, name: str, **ticket_fields):
     payload = example_payload(name)
     if payload["ticket"]["id"] not in helpdesk.tickets:
         helpdesk.add_ticket(payload, **ticket_fields)
-    return executor.apply(parse_payload(payload))
+    return executor.apply(event_of(payload))
 
 
 # -- the pure plan ----------------------------------------------------------------
@@ -158,7 +165,7 @@ def test_internal_notes_need_no_helpdesk_call(executor, helpdesk) -> None:
     payload = example_payload("gold-urgent-email")
     payload["article"] |= {"internal": True, "type": "note", "sender": "Agent"}
     helpdesk.add_ticket(payload)
-    assert executor.apply(parse_payload(payload)).decision.skipped == "internal note"
+    assert executor.apply(event_of(payload)).decision.skipped == "internal note"
     assert helpdesk.writes == [] and helpdesk.reads == []
 
 
@@ -173,7 +180,7 @@ def test_an_agent_confirmation_swaps_the_meeting_tags(executor, helpdesk) -> Non
     payload["article"]["body"] = "<p>Confirmed: we will be on site on Thursday at 10:00.</p>"
     helpdesk.add_ticket(payload)
     helpdesk.tag_sets[111] = {"sla-gold", "meeting-request", "meeting-unconfirmed"}
-    executor.apply(parse_payload(payload))
+    executor.apply(event_of(payload))
     assert helpdesk.tag_sets[111] == {"sla-gold", "meeting-request", "meeting-confirmed"}
     assert helpdesk.written("post_note") == [] and helpdesk.written("post_reply") == []
 
@@ -192,7 +199,7 @@ def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(
         ArticleInfo(950, by_bot=False, from_customer=True, internal=False)
     )
     helpdesk.tickets[105]["state"] = "open"  # Zammad reopens a closed ticket on a follow-up.
-    executor.apply(parse_payload(follow_up))
+    executor.apply(event_of(follow_up))
     assert helpdesk.tickets[105]["state"] == "closed"
     assert len(helpdesk.written("post_reply")) == 1
     assert len(helpdesk.written("post_note")) == 2
@@ -202,7 +209,7 @@ def test_reasons_told_in_earlier_replies_are_not_told_again(executor, helpdesk) 
     payload = example_payload("vague-subject")
     helpdesk.add_ticket(payload)
     helpdesk.articles[107].insert(0, bot_note(900, about=899, replied=("vague-subject",)))
-    executor.apply(parse_payload(payload))
+    executor.apply(event_of(payload))
     (reply,) = helpdesk.written("post_reply")
     assert reply.reasons == ("needs-info",)
 

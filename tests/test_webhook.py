@@ -65,6 +65,7 @@ def test_signed_payload_is_accepted_and_decided(client: FlaskClient) -> None:
     assert response.json == {"status": "accepted", "delivery": "d-1"}
     (entry,) = client.get("/decisions").json["decisions"]
     assert entry["delivery"] == "d-1" and entry["dry_run"] is True
+    assert entry["helpdesk"] == "zammad" and entry["ticket_id"] == 107
     assert entry["decision"]["tags"] == ["needs-info", "per-incident", "vague-subject"]
 
 

@@ -42,6 +42,10 @@ class ZammadHelpdesk:
         """The login of the token's user: the bot's articles carry it as their author."""
         return self._configured_login or (str(self._me.get("login") or "") or None)
 
+    def own_login(self) -> str | None:
+        """``bot_login`` as a call (asks Zammad once when it was not configured)."""
+        return self.bot_login
+
     def _is_bot(self, article: Mapping[str, Any]) -> bool:
         author = article.get("created_by_id")
         return author is not None and author == self._me.get("id")

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from plugin.errors import PayloadError
-from plugin.model import Customer, Message, Ticket
+from plugin.model import Customer, Event, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy
 
@@ -199,3 +199,12 @@ def to_model(
         replied_reasons=frozenset(replied_reasons),
     )
     return ticket, message
+
+
+HELPDESK_NAME = "zammad"
+
+
+def to_event(payload: ZammadPayload, policy: Policy, *, bot_login: str | None = None) -> Event:
+    """The neutral event of a Zammad webhook payload (tags come from the helpdesk later)."""
+    ticket, message = to_model(payload, policy, bot_login=bot_login)
+    return Event(HELPDESK_NAME, ticket, message)
