@@ -11,7 +11,6 @@ time until every event was decided by the worker.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -20,15 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
 
-from plugin.signature import sign
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-secret"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench.common import ROOT, SECRET, example_bodies, percentile, signed_headers
 
 
 def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
@@ -57,19 +53,11 @@ def start_server(store: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("serve did not start")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
-    bodies = [
-        json.dumps(json.loads(path.read_text("utf-8"))).encode()
-        for path in sorted((ROOT / "examples" / "payloads").glob("*.json"))
-    ]
+    bodies = example_bodies()
     with tempfile.TemporaryDirectory() as folder:
         process, url = start_server(Path(folder) / "store.sqlite3")
         base = url.rsplit("/webhooks/", 1)[0]
@@ -79,11 +67,7 @@ def main() -> None:
             started = time.perf_counter()
             for n in range(args.requests):
                 body = bodies[n % len(bodies)]
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature": sign(body, SECRET.encode()),
-                    "X-Zammad-Delivery": str(uuid.uuid4()),
-                }
+                headers = signed_headers(body)
                 sent = time.perf_counter()
                 response = session.post(url, data=body, headers=headers, timeout=30)
                 latencies.append((time.perf_counter() - sent) * 1000)

@@ -13,7 +13,6 @@ the absolute numbers with other machines.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -21,17 +20,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from plugin.signature import sign
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench.common import ROOT, SECRET, example_bodies, percentile, signed_headers
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-secret"
 GUNICORN = ["-w", "2", "-k", "gthread", "--threads", "4", "--log-level", "warning"]
 
 
@@ -62,19 +59,10 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"gunicorn did not start for {app}")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def make_request(url: str, bodies: list[bytes]) -> Callable[[requests.Session, int], float]:
     def send(session: requests.Session, n: int) -> float:
         body = bodies[n % len(bodies)]
-        headers = {
-            "Content-Type": "application/json",
-            "X-Hub-Signature": sign(body, SECRET.encode()),
-            "X-Zammad-Delivery": str(uuid.uuid4()),
-        }
+        headers = signed_headers(body)
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000
@@ -158,10 +146,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0)
     args = parser.parse_args()
-    bodies = [
-        json.dumps(json.loads(path.read_text("utf-8"))).encode()
-        for path in sorted((ROOT / "examples" / "payloads").glob("*.json"))
-    ]
+    bodies = example_bodies()
     env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
     env["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory() as folder:
