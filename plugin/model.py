@@ -44,6 +44,10 @@ class Message:
     is_auto_response: bool = False
     written_by_bot: bool = False
     id: int | str | None = None
+    # Helpdesks that do not record a message's channel or its To/Cc say so here;
+    # the channel and ticket-address rules then have nothing to judge.
+    channel_known: bool = True
+    recipients_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)

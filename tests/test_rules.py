@@ -313,3 +313,9 @@ def test_customer_mail_and_auto_submitted_no_are_not_skipped() -> None:
     assert skip_reason(email()) is None
     assert skip_reason(email(headers={"Auto-Submitted": "no", "Precedence": "first-class"})) is None
     assert skip_reason(None) is not None
+
+
+def test_unknown_channel_and_recipients_are_not_judged(builtin_policy) -> None:
+    unknown = email(channel="web", to=(), channel_known=False, recipients_known=False)
+    assert channel_finding(unknown, builtin_policy) is None
+    assert address_finding(unknown, builtin_policy) is None

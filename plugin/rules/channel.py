@@ -19,6 +19,8 @@ def addresses(fields: tuple[str, ...]) -> tuple[str, ...]:
 
 def channel_finding(message: Message, policy: Policy) -> Finding | None:
     """A finding when the message came by a channel the policy does not accept."""
+    if not message.channel_known:
+        return None
     channel = message.channel.strip().lower()
     if channel in policy.allowed_channels:
         return None
@@ -28,7 +30,9 @@ def channel_finding(message: Message, policy: Policy) -> Finding | None:
 
 def address_finding(message: Message, policy: Policy) -> Finding | None:
     """A finding when an email names none of the ticket addresses in To or Cc."""
-    if message.channel.strip().lower() != EMAIL_CHANNEL or not policy.ticket_addresses:
+    if not message.recipients_known or not policy.ticket_addresses:
+        return None
+    if message.channel.strip().lower() != EMAIL_CHANNEL:
         return None
     recipients = addresses(message.to + message.cc)
     if any(recipient in policy.ticket_addresses for recipient in recipients):

@@ -1,0 +1,1 @@
+"""django-helpdesk: its webhook payloads (and, to come, its REST API)."""
