@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered
+
+# Everything but the few-minute chaos suite, for quick rounds while developing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not chaos"
 
 lint: $(STAMP)
 	$(BIN)/ruff check plugin webhooks tests bench

@@ -68,6 +68,13 @@ def test_the_packaged_manifest_is_the_root_manifest() -> None:
     assert {"WARDEN_ZAMMAD_URL", "WARDEN_WEBHOOK_SECRET", "WARDEN_STORE"} <= set(manifest.settings)
 
 
+def test_the_manifest_lists_every_setting_the_code_reads() -> None:
+    from plugin.settings import Settings
+
+    listed = set(load_manifest().settings)
+    assert {f"WARDEN_{name.upper()}" for name in Settings.model_fields} <= listed
+
+
 def test_calendars_carry_office_hours_and_holidays() -> None:
     policy = load_policy(EXAMPLES / "policy.yaml")
     calendars = desired_calendars(load_manifest(), policy, TODAY)
