@@ -13,6 +13,7 @@ from plugin.cli import main
 from plugin.manifest import load_manifest
 from plugin.names import Clock
 from plugin.policy import load_policy, load_policy_text
+from plugin.settings import Settings
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer
 from plugin.zammad.provision import (
@@ -69,8 +70,6 @@ def test_the_packaged_manifest_is_the_root_manifest() -> None:
 
 
 def test_the_manifest_lists_every_setting_the_code_reads() -> None:
-    from plugin.settings import Settings
-
     listed = set(load_manifest().settings)
     assert {f"WARDEN_{name.upper()}" for name in Settings.model_fields} <= listed
 
