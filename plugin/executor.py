@@ -36,6 +36,8 @@ class Plan:
     note: str | None = None
     article_id: int = 0
     replied: tuple[str, ...] = ()
+    # Every tag the ticket should carry (recorded in the note where tags do not exist).
+    tags: tuple[str, ...] = ()
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
     fields: dict[str, str] = field(default_factory=dict)
@@ -83,6 +85,7 @@ def plan_writes(
         note=note,
         article_id=article_id,
         replied=decision.replies[0].reasons if decision.replies else (),
+        tags=tuple(sorted(decision.tags)),
         add_tags=tuple(sorted(set(decision.tags) - state.tags)),
         remove_tags=tuple(sorted(set(decision.remove_tags) & state.tags)),
         fields=fields,
@@ -161,13 +164,16 @@ class Executor:
             else:
                 replied = ()  # Not told after all: the bot's memory must not say it was.
         if plan.note is not None:
-            text = "\n".join([plan.note, *applied.errors, note_trailer(plan.article_id, replied)])
+            trailer = note_trailer(
+                plan.article_id, replied, () if helpdesk.keeps_tags else plan.tags
+            )
+            text = "\n".join([plan.note, *applied.errors, trailer])
             if self._attempt(applied, "note", helpdesk.post_note, ticket_id, text):
                 applied.writes.append("internal note")
-        for tag in plan.add_tags:
+        for tag in plan.add_tags if helpdesk.keeps_tags else ():
             if self._attempt(applied, f"tag {tag}", helpdesk.add_tag, ticket_id, tag):
                 applied.writes.append(f"tag +{tag}")
-        for tag in plan.remove_tags:
+        for tag in plan.remove_tags if helpdesk.keeps_tags else ():
             if self._attempt(applied, f"tag {tag}", helpdesk.remove_tag, ticket_id, tag):
                 applied.writes.append(f"tag -{tag}")
         if plan.fields and self._attempt(

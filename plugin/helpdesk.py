@@ -16,12 +16,13 @@ from typing import Protocol
 
 from plugin.decision import Reply
 
-_TRAILER = re.compile(r"\[ticket-warden article=(\d+) replied=([\w,-]*)\]")
+_TRAILER = re.compile(r"\[ticket-warden article=(\d+) replied=([\w,-]*)(?: tags=([\w,-]*))?\]")
 
 
-def note_trailer(article_id: int, replied: tuple[str, ...]) -> str:
-    """The last line of every note the bot writes."""
-    return f"[ticket-warden article={article_id} replied={','.join(replied)}]"
+def note_trailer(article_id: int, replied: tuple[str, ...], tags: tuple[str, ...] = ()) -> str:
+    """The last line of every note the bot writes (tags: for helpdesks without tags)."""
+    tail = f" tags={','.join(tags)}" if tags else ""
+    return f"[ticket-warden article={article_id} replied={','.join(replied)}{tail}]"
 
 
 def parse_trailer(body: str) -> tuple[int, tuple[str, ...]] | None:
@@ -30,6 +31,14 @@ def parse_trailer(body: str) -> tuple[int, tuple[str, ...]] | None:
     if match is None:
         return None
     return int(match[1]), tuple(reason for reason in match[2].split(",") if reason)
+
+
+def trailer_tags(body: str) -> frozenset[str] | None:
+    """The tags a bot note recorded, or None when it recorded none (or is no bot note)."""
+    match = _TRAILER.search(body)
+    if match is None or match[3] is None:
+        return None
+    return frozenset(tag for tag in match[3].split(",") if tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,14 @@ class TicketState:
                 answers.append(article)
         return answers
 
+    def recorded_tags(self) -> frozenset[str]:
+        """The tags the bot's latest note recorded (for helpdesks without tags)."""
+        for article in sorted(self.articles, key=lambda a: a.id, reverse=True):
+            tags = trailer_tags(article.body) if article.by_bot and article.internal else None
+            if tags is not None:
+                return tags
+        return frozenset()
+
     def has_note_for(self, article_id: int) -> bool:
         """The bot already wrote its note about ``article_id``."""
         return any(
@@ -88,7 +105,13 @@ class TicketState:
 
 
 class Helpdesk(Protocol):
-    """The reads and writes the executor performs; adapters raise plugin.errors types."""
+    """The reads and writes the executor performs; adapters raise plugin.errors types.
+
+    ``keeps_tags`` is False for helpdesks without tags: the flags then live in the
+    bot's note (listed, and recorded in its trailer) and add/remove_tag are not called.
+    """
+
+    keeps_tags: bool
 
     def ping(self) -> None:
         """Raise unless the helpdesk answers and accepts our credentials."""

@@ -105,6 +105,8 @@ class FakeHelpdesk:
     to simulate a crash or an error halfway through an event.
     """
 
+    keeps_tags = True
+
     def __init__(self, bot_id: int = 99) -> None:
         self.bot_id = bot_id
         self.tickets: dict[int, dict[str, Any]] = {}

@@ -74,7 +74,7 @@ def test_plan_for_a_fresh_ticket(executor, example_policy) -> None:
         ),
     )
     assert plan_writes(decision, done, 907, "sla_due_at") == Plan(
-        article_id=907, replied=plan.replied
+        article_id=907, replied=plan.replied, tags=plan.tags
     )
     assert plan_writes(decision, done, 907, "sla_due_at").is_empty
 
@@ -219,3 +219,33 @@ def test_the_due_date_already_on_the_ticket_is_kept(executor, helpdesk) -> None:
     applied = apply(executor, helpdesk, "gold-normal-friday", due_at=set_before)
     assert applied.decision.due_at == set_before
     assert all("sla_due_at" not in fields for fields in helpdesk.written("update_ticket"))
+
+
+def test_trailer_tags_for_helpdesks_without_tags() -> None:
+    trailer = note_trailer(5, ("needs-info",), ("per-incident", "needs-info"))
+    assert trailer == "[ticket-warden article=5 replied=needs-info tags=per-incident,needs-info]"
+    assert parse_trailer(trailer) == (5, ("needs-info",))
+    state = empty_state(
+        articles=(
+            ArticleInfo(6, by_bot=True, from_customer=False, internal=True, body="n\n" + trailer),
+            ArticleInfo(
+                9,
+                by_bot=True,
+                from_customer=False,
+                internal=True,
+                body="n\n" + note_trailer(8, (), ("per-incident",)),
+            ),
+        )
+    )
+    assert state.recorded_tags() == {"per-incident"}
+    assert empty_state().recorded_tags() == frozenset()
+
+
+def test_a_helpdesk_without_tags_gets_them_in_the_note(example_policy) -> None:
+    helpdesk = FakeHelpdesk()
+    helpdesk.keeps_tags = False
+    executor = Executor(helpdesk, example_policy, clock=lambda: NOW)
+    apply(executor, helpdesk, "gold-urgent-email")
+    assert helpdesk.written("add_tag") == []
+    (note,) = helpdesk.written("post_note")
+    assert note.endswith("[ticket-warden article=901 replied= tags=priority-request,sla-gold]")

@@ -28,6 +28,8 @@ def parse_zammad_time(value: Any) -> datetime | None:
 class ZammadHelpdesk:
     """Reads ticket state and writes decisions through a ZammadClient."""
 
+    keeps_tags = True
+
     def __init__(self, client: ZammadClient, *, due_attribute: str, bot_login: str | None = None):
         self._client = client
         self._due_attribute = due_attribute
