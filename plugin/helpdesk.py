@@ -9,7 +9,7 @@ the guidance reply gave: that line is the bot's memory in the helpdesk.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -52,6 +52,15 @@ class ArticleInfo:
     body: str = ""
 
 
+def tags_recorded_in(articles: Iterable[ArticleInfo]) -> frozenset[str]:
+    """The tags the bot's latest note among ``articles`` recorded in its trailer."""
+    for article in sorted(articles, key=lambda a: a.id, reverse=True):
+        tags = trailer_tags(article.body) if article.by_bot and article.internal else None
+        if tags is not None:
+            return tags
+    return frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class TicketState:
     """A ticket as the helpdesk holds it now."""
@@ -85,11 +94,7 @@ class TicketState:
 
     def recorded_tags(self) -> frozenset[str]:
         """The tags the bot's latest note recorded (for helpdesks without tags)."""
-        for article in sorted(self.articles, key=lambda a: a.id, reverse=True):
-            tags = trailer_tags(article.body) if article.by_bot and article.internal else None
-            if tags is not None:
-                return tags
-        return frozenset()
+        return tags_recorded_in(self.articles)
 
     def has_note_for(self, article_id: int) -> bool:
         """The bot already wrote its note about ``article_id``."""

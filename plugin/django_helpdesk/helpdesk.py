@@ -1,0 +1,108 @@
+"""The Helpdesk interface on django-helpdesk's REST API.
+
+django-helpdesk has no tags, so ticket-warden's flags live in its private
+follow-up (listed for agents, recorded in the trailer); priorities are its 1
+(critical) to 5 (very low) scale, mapped from the policy's priority names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from plugin.decision import Reply
+from plugin.django_helpdesk.client import DjangoHelpdeskClient
+from plugin.helpdesk import ArticleInfo, TicketState, tags_recorded_in
+from plugin.text import html_to_text
+
+# django-helpdesk's priorities: 1 critical, 2 high, 3 normal, 4 low, 5 very low.
+PRIORITY_NUMBERS: Mapping[str, int] = {"3 high": 2, "2 normal": 3, "1 low": 4}
+CLOSED_STATUS = 4
+STATUS_NAMES = {1: "open", 2: "reopened", 3: "resolved", 4: "closed", 5: "duplicate"}
+NOTE_TITLE = "ticket-warden"
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class DjangoHelpdesk:
+    """Reads ticket state and writes decisions through a DjangoHelpdeskClient."""
+
+    keeps_tags = False
+
+    def __init__(
+        self,
+        client: DjangoHelpdeskClient,
+        *,
+        bot_user_id: int | None,
+        due_attribute: str,
+        priorities: Mapping[str, int] = PRIORITY_NUMBERS,
+    ) -> None:
+        self._client = client
+        self._bot_user_id = bot_user_id
+        self._due_attribute = due_attribute
+        self._priorities = dict(priorities)
+        self._names = {number: name for name, number in self._priorities.items()}
+
+    def ping(self) -> None:
+        self._client.get("/api/tickets/?page=1")
+
+    def ticket_state(self, ticket_id: int) -> TicketState:
+        ticket = self._client.ticket(ticket_id)
+        followups = sorted(ticket.get("followup_set") or [], key=lambda f: int(f["id"]))
+        articles = tuple(
+            ArticleInfo(
+                id=int(followup["id"]),
+                by_bot=self._bot_user_id is not None and followup.get("user") == self._bot_user_id,
+                # The opening follow-up is the submitter's; later ones are theirs when
+                # no staff user wrote them (mail from the customer).
+                from_customer=index == 0 or followup.get("user") is None,
+                internal=not followup.get("public", True),
+                body=str(followup.get("comment") or ""),
+            )
+            for index, followup in enumerate(followups)
+        )
+        number = ticket.get("priority")
+        return TicketState(
+            tags=tags_recorded_in(articles),
+            priority=self._names.get(number, str(number)) if number is not None else None,
+            state=STATUS_NAMES.get(int(ticket["status"])) if ticket.get("status") else None,
+            due_at=_moment(ticket.get("due_date")),
+            articles=articles,
+        )
+
+    def tags(self, ticket_id: int) -> frozenset[str]:
+        return self.ticket_state(ticket_id).tags
+
+    def add_tag(self, ticket_id: int, tag: str) -> None:
+        raise NotImplementedError("django-helpdesk has no tags (keeps_tags is False)")
+
+    def remove_tag(self, ticket_id: int, tag: str) -> None:
+        raise NotImplementedError("django-helpdesk has no tags (keeps_tags is False)")
+
+    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None:
+        changes: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key == "priority":
+                changes["priority"] = self._priorities.get(value, 3)
+            elif key == self._due_attribute:
+                changes["due_date"] = value
+            elif key == "state" and value == "closed":
+                changes["status"] = CLOSED_STATUS
+        if changes:
+            self._client.update_ticket(ticket_id, changes)
+
+    def post_note(self, ticket_id: int, text: str) -> None:
+        self._client.add_followup(ticket_id, text, public=False, title=NOTE_TITLE)
+
+    def post_reply(self, ticket_id: int, reply: Reply) -> None:
+        text = html_to_text(reply.body, keep_links=True).strip()
+        self._client.add_followup(ticket_id, text, public=True, title=reply.subject)
