@@ -22,6 +22,11 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
+from plugin.django_helpdesk.client import DjangoHelpdeskClient
+from plugin.django_helpdesk.helpdesk import DjangoHelpdesk
+from plugin.django_helpdesk.payload import HELPDESK_NAME as DJANGO_HELPDESK
+from plugin.django_helpdesk.payload import parse_payload as dh_payload
+from plugin.django_helpdesk.payload import to_event as dh_event
 from plugin.engine import evaluate
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError, PayloadError, SettingsError
 from plugin.executor import Applied, Executor
@@ -257,7 +262,10 @@ class Runtime:
         return problems
 
     def read_event(self, data: Any) -> Event:
-        """The neutral event of a webhook payload (Zammad's); raises PayloadError."""
+        """The neutral event of a webhook payload of this helpdesk; raises PayloadError."""
+        if self.settings.helpdesk == DJANGO_HELPDESK:
+            bot_user_id = self.settings.django_helpdesk_bot_user_id
+            return dh_event(dh_payload(data), bot_user_id=bot_user_id)
         return to_event(parse_payload(data), self.policy, bot_login=self.bot_login())
 
     def _apply(self, event: Event) -> Applied:
@@ -315,6 +323,26 @@ def _configured(login: str | None) -> str | None:
     return login
 
 
+def _django_helpdesk(
+    settings: Settings, policy: Policy, session: requests.Session | None, metrics: Metrics
+) -> DjangoHelpdesk:
+    assert settings.django_helpdesk_url and settings.django_helpdesk_user  # has_helpdesk
+    assert settings.django_helpdesk_password
+    client = DjangoHelpdeskClient(
+        settings.django_helpdesk_url,
+        settings.django_helpdesk_user,
+        settings.django_helpdesk_password.get_secret_value(),
+        session or requests.Session(),
+        timeout=settings.timeout_seconds,
+        on_call=metrics.observe_call,
+    )
+    return DjangoHelpdesk(
+        client,
+        bot_user_id=settings.django_helpdesk_bot_user_id,
+        due_attribute=policy.due_date_attribute,
+    )
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -337,6 +365,8 @@ def build_runtime(
     # The bot's login marks its own articles; Zammad is asked for it when not configured.
     bot_login: Callable[[], str | None] = partial(_configured, settings.bot_login)
     if not settings.is_dry_run:
+        if helpdesk is None and settings.helpdesk == DJANGO_HELPDESK:
+            helpdesk = _django_helpdesk(settings, policy, session, metrics)
         if helpdesk is None:
             assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
             zammad_client = ZammadClient(

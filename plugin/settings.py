@@ -22,11 +22,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WARDEN_", extra="ignore")
 
+    # Which helpdesk this installation serves.
+    helpdesk: Literal["zammad", "django-helpdesk"] = "zammad"
     zammad_url: str | None = None
     # Where Zammad reaches this receiver (for `install`), e.g. https://warden.example.com
     webhook_url: str | None = None
     zammad_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # django-helpdesk: its base URL, a staff user for its REST API (basic auth),
+    # and that user's id, which marks the bot's own follow-ups.
+    django_helpdesk_url: str | None = None
+    django_helpdesk_user: str | None = None
+    django_helpdesk_password: SecretStr | None = None
+    django_helpdesk_bot_user_id: int | None = None
     policy: Path | None = None
     store: str = DEFAULT_STORE
     # Name of the queue and prefix of Redis keys: replicas that share one must share this.
@@ -51,7 +59,7 @@ class Settings(BaseSettings):
     # "json" writes one JSON object per log line (with delivery and ticket ids).
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("zammad_url")
+    @field_validator("zammad_url", "django_helpdesk_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
         if url is None or not url.strip():
@@ -62,6 +70,14 @@ class Settings(BaseSettings):
 
     @property
     def has_helpdesk(self) -> bool:
+        if self.helpdesk == "django-helpdesk":
+            password = self.django_helpdesk_password
+            return bool(
+                self.django_helpdesk_url
+                and self.django_helpdesk_user
+                and password
+                and password.get_secret_value()
+            )
         return bool(self.zammad_url and self.zammad_token and self.zammad_token.get_secret_value())
 
     @property

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
 
+from plugin.django_helpdesk.payload import parse_payload as dh_payload
 from plugin.errors import PayloadError, SignatureError
 from plugin.logs import configure_logging
 from plugin.runtime import Runtime, build_runtime, delivery_id_for
@@ -29,6 +30,7 @@ EXTENSION = "ticket_warden"
 DELIVERY_HEADER = "X-Zammad-Delivery"
 MAX_LISTED = 200
 WEBHOOK_PATH = "/webhooks/zammad"
+DJANGO_HELPDESK_PATH = "/webhooks/django-helpdesk"
 
 bp = Blueprint("webhooks", __name__)
 
@@ -40,7 +42,7 @@ def _runtime() -> Runtime:
 
 def error(status: int, code: str, message: str) -> tuple[Response, int]:
     """A JSON error body: ``{"error": code, "message": message}``; webhook errors are counted."""
-    if request.path == WEBHOOK_PATH and EXTENSION in current_app.extensions:
+    if request.path in (WEBHOOK_PATH, DJANGO_HELPDESK_PATH) and EXTENSION in current_app.extensions:
         _runtime().metrics.webhooks.labels(code).inc()
     return jsonify({"error": code, "message": message}), status
 
@@ -56,12 +58,9 @@ def zammad_webhook() -> tuple[Response, int]:
             verify_signature(body, request.headers.get(SIGNATURE_HEADER), secret)
         except SignatureError as exc:
             return error(401, "bad_signature", str(exc))
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return error(400, "bad_json", f"the body is not JSON: {exc}")
-    except RecursionError:
-        return error(400, "bad_json", "the body is JSON nested too deeply")
+    data, failed = _decode(body)
+    if failed is not None:
+        return failed
     try:
         payload = parse_payload(data)
     except PayloadError as exc:
@@ -70,7 +69,49 @@ def zammad_webhook() -> tuple[Response, int]:
     if article is None or not (article.model_fields_set or article.model_extra):
         # Ticket updates without an article, scheduler and escalation events.
         return _counted("skipped", {"status": "skipped", "reason": "no article in the payload"})
-    delivery = delivery_id_for(request.headers.get(DELIVERY_HEADER), body)
+    return _keep(runtime, delivery_id_for(request.headers.get(DELIVERY_HEADER), body), body)
+
+
+@bp.post(DJANGO_HELPDESK_PATH)
+def django_helpdesk_webhook() -> tuple[Response, int]:
+    """django-helpdesk's new-ticket and follow-up webhooks (unsigned: a shared token instead).
+
+    django-helpdesk signs nothing, so the URL given to it carries the webhook
+    secret as ``?token=`` (or the request an ``X-Warden-Token`` header),
+    compared in constant time.
+    """
+    runtime = _runtime()
+    if runtime.settings.helpdesk != "django-helpdesk":
+        return error(404, "not_found", "this installation serves Zammad, not django-helpdesk")
+    body = request.get_data(cache=False)
+    secret = runtime.settings.secret_bytes()
+    if secret is not None:
+        given = request.args.get("token") or request.headers.get("X-Warden-Token") or ""
+        if not hmac.compare_digest(given.encode("utf-8"), secret):
+            return error(401, "bad_token", "missing or wrong token (?token= in the webhook URL)")
+    data, failed = _decode(body)
+    if failed is not None:
+        return failed
+    try:
+        dh_payload(data)
+    except PayloadError as exc:
+        return error(422, "bad_payload", str(exc))
+    # django-helpdesk sends no delivery id; a follow-up's body differs from every other.
+    return _keep(runtime, delivery_id_for(None, body), body)
+
+
+def _decode(body: bytes) -> tuple[Any, tuple[Response, int] | None]:
+    """The JSON of a body, or the 400 answer saying why it is not JSON."""
+    try:
+        return json.loads(body), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, error(400, "bad_json", f"the body is not JSON: {exc}")
+    except RecursionError:
+        return None, error(400, "bad_json", "the body is JSON nested too deeply")
+
+
+def _keep(runtime: Runtime, delivery: str, body: bytes) -> tuple[Response, int]:
+    """Keep and queue a delivery; 202, or 200 for a duplicate."""
     if not runtime.submit(delivery, body):
         return _counted("duplicate", {"status": "duplicate", "delivery": delivery})
     return _counted("accepted", {"status": "accepted", "delivery": delivery}, 202)
