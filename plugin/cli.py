@@ -21,6 +21,8 @@ from pydantic import ValidationError
 from werkzeug.serving import make_server
 
 from plugin import __version__
+from plugin.django_helpdesk.client import DjangoHelpdeskClient
+from plugin.django_helpdesk.installer import SECRET_PLACEHOLDER, check_access, settings_to_paste
 from plugin.engine import evaluate
 from plugin.errors import (
     HelpdeskError,
@@ -151,8 +153,44 @@ def _report(outcome: Outcome, *, dry_run: bool) -> None:
         print(note)
 
 
+def _django_helpdesk_client(settings: Settings) -> DjangoHelpdeskClient:
+    password = settings.django_helpdesk_password
+    if not (settings.django_helpdesk_url and settings.django_helpdesk_user and password):
+        _fail("set WARDEN_DJANGO_HELPDESK_URL, _USER and _PASSWORD (the bot's staff user)")
+    return DjangoHelpdeskClient(
+        settings.django_helpdesk_url,
+        settings.django_helpdesk_user,
+        password.get_secret_value(),
+        requests.Session(),
+        timeout=settings.timeout_seconds,
+        max_attempts=2,
+    )
+
+
+def install_django_helpdesk(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the bot's API access and print the settings django-helpdesk needs."""
+    client = _django_helpdesk_client(settings)
+    webhook_url = args.webhook_url or settings.webhook_url
+    if not webhook_url:
+        _fail("no webhook URL: pass --webhook-url (the address django-helpdesk posts to)")
+    try:
+        check_access(client)
+    except InstallError as exc:
+        _fail(str(exc))
+    print(f"django-helpdesk at {client.base_url}: the bot's user can use the API.")
+    print("Put these in the Django project's settings (or its environment), replacing")
+    print(f"{SECRET_PLACEHOLDER} with the value of WARDEN_WEBHOOK_SECRET:")
+    for line in settings_to_paste(load_manifest(), webhook_url):
+        print(f"    {line}")
+    if settings.django_helpdesk_bot_user_id is None:
+        print("Also set WARDEN_DJANGO_HELPDESK_BOT_USER_ID to the bot user's id.")
+    return 0
+
+
 def cmd_install(args: argparse.Namespace) -> int:
     """Create or update in Zammad everything the manifest lists, for this policy."""
+    if (args.helpdesk or _settings().helpdesk) == "django-helpdesk":
+        return install_django_helpdesk(args, _settings())
     settings, policy, url, token = _admin_target(args)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     installer = _installer(
@@ -343,7 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
     install_cmd.add_argument(
         "--policy", metavar="FILE", help="policy YAML (default: WARDEN_POLICY)"
     )
-    install_cmd.add_argument("--webhook-url", help="where Zammad reaches ticket-warden")
+    install_cmd.add_argument("--webhook-url", help="where the helpdesk reaches ticket-warden")
+    install_cmd.add_argument(
+        "--helpdesk",
+        choices=["zammad", "django-helpdesk"],
+        help="which helpdesk (default: WARDEN_HELPDESK, else zammad)",
+    )
     install_cmd.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     install_cmd.add_argument(
         "--update-secret",

@@ -75,6 +75,18 @@ class ZammadSection(_Strict):
     objects: ZammadObjects
 
 
+class DjangoHelpdeskWebhook(_Strict):
+    path: str
+    token_parameter: str
+
+
+class DjangoHelpdeskSection(_Strict):
+    versions: str
+    webhook: DjangoHelpdeskWebhook
+    settings: dict[str, str]
+    needs: list[str]
+
+
 class Manifest(BaseModel):
     """The parts of the manifest the code reads; the rest is for people and tools."""
 
@@ -85,6 +97,7 @@ class Manifest(BaseModel):
     description: str
     settings: dict[str, dict[str, Any]]
     zammad: ZammadSection
+    django_helpdesk: DjangoHelpdeskSection = Field(alias="django-helpdesk")
 
 
 @cache
