@@ -265,6 +265,11 @@ class Policy(_Strict):
     tags: dict[Flag, str]
     turn_away: TurnAway = Field(default_factory=TurnAway)
     needs_info: NeedsInfo
+    # django-helpdesk's priorities are 1 (critical) to 5 (very low): the number
+    # each priority name above is written as there.
+    django_helpdesk_priorities: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=lambda: {"3 high": 2, "2 normal": 3, "1 low": 4}
+    )
     templates: Templates
 
     @field_validator("timezone")

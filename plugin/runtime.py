@@ -340,6 +340,7 @@ def _django_helpdesk(
         client,
         bot_user_id=settings.django_helpdesk_bot_user_id,
         due_attribute=policy.due_date_attribute,
+        priorities=policy.django_helpdesk_priorities,
     )
 
 

@@ -56,6 +56,7 @@ bot = User.objects.create_user("{bot}", "warden@xstore.example", "{bot_pw}", is_
 Queue.objects.create(
     title="Support", slug="support", email_address="support@xstore.example",
     allow_email_submission=True, email_box_type="local", email_box_local_dir="{maildir}",
+    email_box_interval=0,
 )
 print("BOT_ID", bot.id)
 """
@@ -228,3 +229,35 @@ def test_a_gold_clients_ticket_end_to_end(project, running) -> None:
     assert sum(1 for followup in final if followup["public"]) == 1
     assert len(final) == 3
     assert "Traceback" not in served.log
+
+
+def test_a_ticket_mailed_in_is_decided_too(project, running) -> None:
+    folder, _maildir, bot_id = project
+    helpdesk_url, _served, maildir, django_env = running
+    (maildir / "new.eml").write_text(
+        "From: Sam Jacobs <sam.jacobs@gmail.example>\n"
+        "To: support@xstore.example\n"
+        "Subject: Samba share on NAS asks for password again after update\n"
+        "Message-ID: <new-1@gmail.example>\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "After updating TrueNAS to 24.04.2 yesterday, Windows 11 clients get a password "
+        "prompt for \\\\nas01\\projects and the old credentials are rejected "
+        "(error 0x80070005).\n"
+    )
+    manage(folder, "get_email", env=django_env)
+    listed = requests.get(f"{helpdesk_url}/api/tickets/", auth=ADMIN, timeout=10).json()
+    (mailed,) = [t for t in listed["results"] if t["title"].startswith("Samba share")]
+
+    def written() -> dict[str, Any] | None:
+        data = ticket(helpdesk_url, mailed["id"])
+        return data if by_bot(data, bot_id) and data["due_date"] else None
+
+    # The ticket update (due date) is the last write: reply and note are in by then.
+    data = wait_for(written, "the mailed ticket to be written back")
+    (note,) = [f for f in by_bot(data, bot_id) if not f["public"]]
+    tags = trailer_tags(note["comment"]) or set()
+    assert "per-incident" in tags and "needs-info" not in tags and "vague-subject" not in tags
+    # A clear request from a walk-in client is only told something outside office hours.
+    replies = [f for f in by_bot(data, bot_id) if f["public"]]
+    assert len(replies) == (1 if "outside-office-hours" in tags else 0)
+    assert data["priority"] == 3  # "2 normal"

@@ -160,3 +160,9 @@ def test_load_policy_reads_a_file(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text((EXAMPLES / "policy.yaml").read_text() + "company: Example Co\n")
     assert load_policy(path).company == "Example Co"
+
+
+def test_django_helpdesk_priorities_are_on_its_1_to_5_scale() -> None:
+    assert load_policy_text("").django_helpdesk_priorities["3 high"] == 2
+    problems = problems_of("django_helpdesk_priorities: {'3 high': 9}\n")
+    assert problems[0].startswith("policy.yaml:1: django_helpdesk_priorities.3 high:")

@@ -16,7 +16,8 @@ from plugin.django_helpdesk.client import DjangoHelpdeskClient
 from plugin.helpdesk import ArticleInfo, TicketState, tags_recorded_in
 from plugin.text import html_to_text
 
-# django-helpdesk's priorities: 1 critical, 2 high, 3 normal, 4 low, 5 very low.
+# django-helpdesk's priorities: 1 critical, 2 high, 3 normal, 4 low, 5 very low;
+# the policy's django_helpdesk_priorities say which name is which (these by default).
 PRIORITY_NUMBERS: Mapping[str, int] = {"3 high": 2, "2 normal": 3, "1 low": 4}
 CLOSED_STATUS = 4
 STATUS_NAMES = {1: "open", 2: "reopened", 3: "resolved", 4: "closed", 5: "duplicate"}
