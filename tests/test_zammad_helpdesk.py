@@ -10,8 +10,9 @@ import requests
 
 from plugin.decision import Reply
 from plugin.helpdesk import note_trailer
+from plugin.moments import parse_api_time
 from plugin.zammad.client import ZammadClient
-from plugin.zammad.helpdesk import ZammadHelpdesk, parse_zammad_time
+from plugin.zammad.helpdesk import ZammadHelpdesk
 from tests.conftest import example_payload
 from tests.fake_zammad import BOT, FakeZammad, running
 
@@ -84,7 +85,7 @@ def test_a_configured_login_needs_no_lookup() -> None:
     assert ZammadHelpdesk(client, due_attribute="x", bot_login="me").bot_login == "me"
 
 
-def test_parse_zammad_time() -> None:
-    assert parse_zammad_time("2026-03-03T17:00:00.000Z") == datetime(2026, 3, 3, 17, tzinfo=UTC)
-    assert parse_zammad_time("2026-03-03T17:00:00") == datetime(2026, 3, 3, 17, tzinfo=UTC)
-    assert parse_zammad_time(None) is None and parse_zammad_time("soon") is None
+def test_parse_api_time() -> None:
+    assert parse_api_time("2026-03-03T17:00:00.000Z") == datetime(2026, 3, 3, 17, tzinfo=UTC)
+    assert parse_api_time("2026-03-03T17:00:00") == datetime(2026, 3, 3, 17, tzinfo=UTC)
+    assert parse_api_time(None) is None and parse_api_time("soon") is None

@@ -8,12 +8,12 @@ follow-up (listed for agents, recorded in the trailer); priorities are its 1
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from plugin.decision import Reply
 from plugin.django_helpdesk.client import DjangoHelpdeskClient
 from plugin.helpdesk import ArticleInfo, TicketState, tags_recorded_in
+from plugin.moments import parse_api_time
 from plugin.text import html_to_text
 
 # django-helpdesk's priorities: 1 critical, 2 high, 3 normal, 4 low, 5 very low;
@@ -22,16 +22,6 @@ PRIORITY_NUMBERS: Mapping[str, int] = {"3 high": 2, "2 normal": 3, "1 low": 4}
 CLOSED_STATUS = 4
 STATUS_NAMES = {1: "open", 2: "reopened", 3: "resolved", 4: "closed", 5: "duplicate"}
 NOTE_TITLE = "ticket-warden"
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class DjangoHelpdesk:
@@ -76,7 +66,7 @@ class DjangoHelpdesk:
             tags=tags_recorded_in(articles),
             priority=self._names.get(number, str(number)) if number is not None else None,
             state=STATUS_NAMES.get(int(ticket["status"])) if ticket.get("status") else None,
-            due_at=_moment(ticket.get("due_date")),
+            due_at=parse_api_time(ticket.get("due_date")),
             articles=articles,
         )
 

@@ -10,13 +10,14 @@ To/Cc of a message, so those rules are skipped for it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plugin.errors import PayloadError
 from plugin.model import Customer, Event, Message, Ticket
+from plugin.moments import aware
 from plugin.names import EMAIL_CHANNEL, Sender
 
 HELPDESK_NAME = "django-helpdesk"
@@ -65,12 +66,6 @@ def parse_payload(data: Any) -> DjangoHelpdeskPayload:
         raise PayloadError(f"{where}: {first['msg']}") from exc
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def to_event(payload: DjangoHelpdeskPayload, *, bot_user_id: int | None = None) -> Event:
     """The neutral event: the named follow-up (or the opening one) as the message.
 
@@ -92,10 +87,10 @@ def to_event(payload: DjangoHelpdeskPayload, *, bot_user_id: int | None = None) 
         number=f"{payload.queue_slug}-{raw.id}" if payload.queue_slug else str(raw.id),
         title=raw.title,
         customer=Customer(email=raw.submitter_email or None),
-        created_at=_aware(opening.date) if opening else None,
+        created_at=aware(opening.date) if opening else None,
         is_new=is_opening,
         priority=str(raw.priority) if raw.priority is not None else None,
-        due_at=_aware(raw.due_date),
+        due_at=aware(raw.due_date),
     )
     # A ticket without follow-ups (none recorded yet) is its description alone.
     chosen = chosen or FollowUp(id=0, comment=raw.description, date=ticket.created_at)
@@ -111,7 +106,7 @@ def to_event(payload: DjangoHelpdeskPayload, *, bot_user_id: int | None = None) 
         subject=raw.title,
         from_address=raw.submitter_email if from_customer else None,
         internal=not chosen.public,
-        created_at=_aware(chosen.date),
+        created_at=aware(chosen.date),
         written_by_bot=by_bot,
         id=chosen.id or None,
         channel_known=False,

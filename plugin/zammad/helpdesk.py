@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from plugin.decision import Reply
 from plugin.helpdesk import ArticleInfo, TicketState
+from plugin.moments import parse_api_time
 from plugin.names import EMAIL_CHANNEL
 from plugin.text import html_to_text
 from plugin.zammad.client import ZammadClient
-
-
-def parse_zammad_time(value: Any) -> datetime | None:
-    """A Zammad datetime ("2026-03-03T17:00:00.000Z") as an aware datetime, or None."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class ZammadHelpdesk:
@@ -72,7 +61,7 @@ class ZammadHelpdesk:
             tags=self.tags(ticket_id),
             priority=str(priority) if priority else None,
             state=str(ticket["state"]) if ticket.get("state") else None,
-            due_at=parse_zammad_time(ticket.get(self._due_attribute)),
+            due_at=parse_api_time(ticket.get(self._due_attribute)),
             articles=articles,
         )
 

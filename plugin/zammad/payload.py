@@ -9,13 +9,14 @@ fields ticket-warden reads are validated; everything else passes through.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from plugin.errors import PayloadError
 from plugin.model import Customer, Event, Message, Ticket
+from plugin.moments import aware, parse_api_time
 from plugin.names import Sender
 from plugin.policy import Policy
 
@@ -96,12 +97,6 @@ def parse_payload(data: Any) -> ZammadPayload:
         raise PayloadError(f"{where}: {first['msg']}{more}") from exc
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)  # Zammad writes UTC ("...Z"); a bare time is taken as UTC.
-
-
 def _split_tags(tags: list[str] | str | None) -> frozenset[str]:
     if tags is None:
         return frozenset()
@@ -110,13 +105,8 @@ def _split_tags(tags: list[str] | str | None) -> frozenset[str]:
 
 
 def _due_at(ticket: ZammadTicket, attribute: str) -> datetime | None:
-    value = (ticket.model_extra or {}).get(attribute)
-    if not value:
-        return None
-    try:
-        return _aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError:
-        return None  # Someone typed a non-date into the attribute: compute afresh.
+    # None too for a non-date someone typed into the attribute: computed afresh then.
+    return parse_api_time((ticket.model_extra or {}).get(attribute))
 
 
 def _customer(ticket: ZammadTicket, policy: Policy) -> Customer:
@@ -157,7 +147,7 @@ def _message(article: ZammadArticle, bot_login: str | None) -> Message:
         to=(article.to,) if article.to else (),
         cc=(article.cc,) if article.cc else (),
         internal=article.internal,
-        created_at=_aware(article.created_at),
+        created_at=aware(article.created_at),
         attachment_count=len(article.attachments),
         headers={str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
         is_auto_response=bool(article.preferences.get("is-auto-response")),
@@ -190,7 +180,7 @@ def to_model(
         number=raw.number,
         title=raw.title,
         customer=_customer(raw, policy),
-        created_at=_aware(raw.created_at),
+        created_at=aware(raw.created_at),
         is_new=is_new,
         state=raw.state,
         priority=str(priority) if priority else None,
