@@ -7,8 +7,9 @@ status and the helpdesk's own message. Each is raised ``from`` its cause.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class WardenError(Exception):
@@ -46,7 +47,15 @@ class TemplateCheckError(WardenError, ValueError):
 
 
 class PayloadError(WardenError, ValueError):
-    """A payload that is not a Zammad ticket webhook payload; the message says what is wrong."""
+    """A payload that is not a helpdesk's webhook payload; the message says what is wrong."""
+
+    @classmethod
+    def first_of(cls, errors: Sequence[Mapping[str, Any]]) -> PayloadError:
+        """One line from pydantic's error list: where the first problem is, what, how many more."""
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return cls(f"{where}: {first['msg']}{more}")
 
 
 class SignatureError(WardenError, ValueError):

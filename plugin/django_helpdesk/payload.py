@@ -61,9 +61,7 @@ def parse_payload(data: Any) -> DjangoHelpdeskPayload:
     try:
         return DjangoHelpdeskPayload.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise PayloadError(f"{where}: {first['msg']}") from exc
+        raise PayloadError.first_of(exc.errors()) from exc
 
 
 def to_event(payload: DjangoHelpdeskPayload, *, bot_user_id: int | None = None) -> Event:

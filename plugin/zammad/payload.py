@@ -91,10 +91,7 @@ def parse_payload(data: Any) -> ZammadPayload:
     try:
         return ZammadPayload.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PayloadError(f"{where}: {first['msg']}{more}") from exc
+        raise PayloadError.first_of(exc.errors()) from exc
 
 
 def _split_tags(tags: list[str] | str | None) -> frozenset[str]:
