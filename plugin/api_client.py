@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import requests
 from tenacity import (
@@ -75,6 +75,17 @@ def _retry_after(response: requests.Response) -> float | None:
         return None  # An HTTP-date: rare for APIs; fall back to our own backoff.
 
 
+class ClientOptions(TypedDict, total=False):
+    """Tuning every helpdesk client takes, passed through to JsonApiClient."""
+
+    timeout: float
+    max_attempts: int
+    max_total_seconds: float
+    sleep: Callable[[float], None]
+    # Told of every HTTP attempt: method, path, status (or error type), seconds.
+    on_call: Callable[[str, str, str, float], None] | None
+
+
 class JsonApiClient:
     """Requests to one helpdesk API; raises HelpdeskError and HelpdeskUnavailableError."""
 
@@ -85,11 +96,7 @@ class JsonApiClient:
         session: requests.Session,
         *,
         service: str,
-        timeout: float = 10.0,
-        max_attempts: int = 5,
-        max_total_seconds: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-        on_call: Callable[[str, str, str, float], None] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.service = service
@@ -99,13 +106,12 @@ class JsonApiClient:
             "Accept": "application/json",
             "User-Agent": "ticket-warden",
         }
-        self._timeout = timeout
-        self._max_attempts = max_attempts
-        self._max_total_seconds = max_total_seconds
-        self._sleep = sleep
+        self._timeout = options.get("timeout", 10.0)
+        self._max_attempts = options.get("max_attempts", 5)
+        self._max_total_seconds = options.get("max_total_seconds", 60.0)
+        self._sleep = options.get("sleep", time.sleep)
         self._backoff = wait_random_exponential(multiplier=0.5, max=10)
-        # Told of every HTTP attempt: method, path, status (or error type), seconds.
-        self._on_call = on_call
+        self._on_call = options.get("on_call")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"  # never the credentials

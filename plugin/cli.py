@@ -167,8 +167,9 @@ def _django_helpdesk_client(settings: Settings) -> DjangoHelpdeskClient:
     )
 
 
-def install_django_helpdesk(args: argparse.Namespace, settings: Settings) -> int:
+def install_django_helpdesk(args: argparse.Namespace) -> int:
     """Check the bot's API access and print the settings django-helpdesk needs."""
+    settings = _settings()
     client = _django_helpdesk_client(settings)
     webhook_url = args.webhook_url or settings.webhook_url
     if not webhook_url:
@@ -190,7 +191,7 @@ def install_django_helpdesk(args: argparse.Namespace, settings: Settings) -> int
 def cmd_install(args: argparse.Namespace) -> int:
     """Create or update in Zammad everything the manifest lists, for this policy."""
     if (args.helpdesk or _settings().helpdesk) == "django-helpdesk":
-        return install_django_helpdesk(args, _settings())
+        return install_django_helpdesk(args)
     settings, policy, url, token = _admin_target(args)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     installer = _installer(

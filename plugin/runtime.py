@@ -319,10 +319,6 @@ def _entry(delivery_id: str, event: Event, applied: Applied, *, dry_run: bool) -
     }
 
 
-def _configured(login: str | None) -> str | None:
-    return login
-
-
 def _django_helpdesk(
     settings: Settings, policy: Policy, session: requests.Session | None, metrics: Metrics
 ) -> DjangoHelpdesk:
@@ -363,8 +359,12 @@ def build_runtime(
     metrics = Metrics()
     executor = None
     zammad_client = None
+
     # The bot's login marks its own articles; Zammad is asked for it when not configured.
-    bot_login: Callable[[], str | None] = partial(_configured, settings.bot_login)
+    def configured_login() -> str | None:
+        return settings.bot_login
+
+    bot_login: Callable[[], str | None] = configured_login
     if not settings.is_dry_run:
         if helpdesk is None and settings.helpdesk == DJANGO_HELPDESK:
             helpdesk = _django_helpdesk(settings, policy, session, metrics)

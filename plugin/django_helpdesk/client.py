@@ -9,13 +9,12 @@ enable DRF's BasicAuthentication). Timeouts, retries and errors come from
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 import requests
 
-from plugin.api_client import JsonApiClient
+from plugin.api_client import ClientOptions, JsonApiClient
 
 
 class DjangoHelpdeskClient(JsonApiClient):
@@ -27,23 +26,11 @@ class DjangoHelpdeskClient(JsonApiClient):
         username: str,
         password: str,
         session: requests.Session,
-        *,
-        timeout: float = 10.0,
-        max_attempts: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
-        on_call: Callable[[str, str, str, float], None] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         credentials = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-        super().__init__(
-            base_url,
-            {"Authorization": f"Basic {credentials}"},
-            session,
-            service="django-helpdesk",
-            timeout=timeout,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            on_call=on_call,
-        )
+        auth = {"Authorization": f"Basic {credentials}"}
+        super().__init__(base_url, auth, session, service="django-helpdesk", **options)
 
     def ticket(self, ticket_id: int) -> dict[str, Any]:
         """A ticket with its follow-ups (``followup_set``) and custom fields."""

@@ -6,41 +6,22 @@ Authentication is ``Authorization: Token token=...`` (Zammad API docs,
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 import requests
 
-from plugin.api_client import JsonApiClient
+from plugin.api_client import ClientOptions, JsonApiClient
 
 
 class ZammadClient(JsonApiClient):
     """Zammad REST calls; raises HelpdeskError, HelpdeskRateLimitError, HelpdeskUnavailableError."""
 
     def __init__(
-        self,
-        base_url: str,
-        token: str,
-        session: requests.Session,
-        *,
-        timeout: float = 10.0,
-        max_attempts: int = 5,
-        max_total_seconds: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
-        on_call: Callable[[str, str, str, float], None] | None = None,
+        self, base_url: str, token: str, session: requests.Session, **options: Unpack[ClientOptions]
     ) -> None:
-        super().__init__(
-            base_url,
-            {"Authorization": f"Token token={token}"},
-            session,
-            service="Zammad",
-            timeout=timeout,
-            max_attempts=max_attempts,
-            max_total_seconds=max_total_seconds,
-            sleep=sleep,
-            on_call=on_call,
-        )
+        auth = {"Authorization": f"Token token={token}"}
+        super().__init__(base_url, auth, session, service="Zammad", **options)
 
     # -- the endpoints ticket-warden uses ---------------------------------------
 
