@@ -341,7 +341,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         _fail(f"reconcile stopped: {exc}")
     print(
         f"examined {report.examined} tickets created in the last {args.since}; "
-        f"wrote to {report.applied}"
+        f"wrote to {report.applied} (found by {report.path})"
     )
     return 0
 

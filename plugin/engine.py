@@ -190,7 +190,9 @@ def _reply(
     channel to reply on.
     """
     policy, ticket, message = case.policy, case.ticket, case.message
-    told = ticket.replied_reasons | {flag for flag in REPLY_FLAGS if case.has_tag(flag)}
+    # Only replies the helpdesk accepted count as told (SPEC §4): a tag is not proof,
+    # since the tags are written even when the reply was refused.
+    told = ticket.replied_reasons
     flags = {finding.flag for finding in findings}
     reasons = [
         flag

@@ -78,6 +78,14 @@ class HelpdeskError(WardenError):
         super().__init__(f"{where}failed with HTTP {status}: {message}")
 
 
+class HelpdeskRefusedError(HelpdeskError):
+    """The helpdesk refused a write for good, whatever status it answered with.
+
+    Zammad answers HTTP 500 to an email reply on a ticket whose group has no email
+    address (``adds_metadata_email.rb``): sending it again would fail again.
+    """
+
+
 class HelpdeskRateLimitError(HelpdeskError):
     """HTTP 429: the helpdesk asked us to wait ``retry_after`` seconds (None if it did not say)."""
 

@@ -1,10 +1,11 @@
 """Applying a decision to a ticket, exactly once, with as few helpdesk calls as possible.
 
-The executor reads the ticket's current state, lets ``evaluate()`` decide with
-it, plans the writes that state still lacks (a pure step), then performs them:
-the reply first, then the note (whose trailer records the reply), then tags and
-one ticket update. Re-running the same event finds the reply and the note
-already there and the tags and fields already set, so it writes nothing.
+The executor reads the ticket's current state once, lets ``evaluate()`` decide
+with it, plans the writes that state still lacks (a pure step), then performs
+them: the reply first, then one ticket update that carries the note (whose
+trailer records the reply only if the helpdesk accepted it), then the tags.
+Re-running the same event finds the reply and the note already there and the
+tags and fields already set, so it writes nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TypeVar
 
 from plugin.decision import Decision, Reply
 from plugin.engine import evaluate, may_confirm_meeting
-from plugin.errors import HelpdeskError, HelpdeskRateLimitError
-from plugin.helpdesk import Helpdesk, TicketState, note_trailer
+from plugin.errors import HelpdeskError, HelpdeskRateLimitError, HelpdeskRefusedError
+from plugin.helpdesk import Helpdesk, TicketState, due_attribute_missing, note_trailer
 from plugin.model import Event, Message, Ticket
 from plugin.policy import Policy
 
@@ -41,6 +42,8 @@ class Plan:
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
     fields: dict[str, str] = field(default_factory=dict)
+    # What cannot be written, known before writing (said in the note).
+    problems: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -74,10 +77,14 @@ def plan_writes(
     fields: dict[str, str] = {}
     if decision.priority and decision.priority != state.priority:
         fields["priority"] = decision.priority
+    problems: list[str] = []
     if decision.due_at is not None and (
         state.due_at is None or zammad_time(state.due_at) != zammad_time(decision.due_at)
     ):
-        fields[due_attribute] = zammad_time(decision.due_at)
+        if state.due_attribute_known:
+            fields[due_attribute] = zammad_time(decision.due_at)
+        else:
+            problems.append(due_attribute_missing(due_attribute))
     if decision.close and state.state != CLOSED_STATE:
         fields["state"] = CLOSED_STATE
     return Plan(
@@ -89,11 +96,14 @@ def plan_writes(
         add_tags=tuple(sorted(set(decision.tags) - state.tags)),
         remove_tags=tuple(sorted(set(decision.remove_tags) & state.tags)),
         fields=fields,
+        problems=tuple(problems),
     )
 
 
 def _is_permanent(exc: HelpdeskError) -> bool:
-    """A 4xx other than 429: sending it again would fail again."""
+    """A refusal, or a 4xx other than 429: sending it again would fail again."""
+    if isinstance(exc, HelpdeskRefusedError):
+        return True
     return 400 <= exc.status < 500 and not isinstance(exc, HelpdeskRateLimitError)
 
 
@@ -116,8 +126,12 @@ class Executor:
         self._policy = policy
         self._clock = clock
 
-    def apply(self, event: Event) -> Applied:
-        """Evaluate one webhook event against the live ticket and write the result."""
+    def apply(self, event: Event, *, last_try: bool = False) -> Applied:
+        """Evaluate one webhook event against the live ticket and write the result.
+
+        On the ``last_try`` a reply the helpdesk keeps failing is given up (its reasons
+        stay untold, the note says why) so that the note, tags and fields still land.
+        """
         policy = self._policy
         ticket, message = event.ticket, event.message
         first_look = evaluate(ticket, message, policy, self._clock())
@@ -126,9 +140,9 @@ class Executor:
         if first_look.skipped is not None and not may_confirm_meeting(message):
             return Applied(first_look)  # Decided without reading the helpdesk at all.
         article_id = int(message.id)
-        if first_look.skipped is not None:
-            return self._agent_article(ticket, message, article_id)
         state = self._helpdesk.ticket_state(int(ticket.id))
+        if first_look.skipped is not None:
+            return self._agent_article(ticket, message, state)
         current = replace(
             ticket,
             tags=state.tags,
@@ -139,11 +153,11 @@ class Executor:
         )
         decision = evaluate(current, message, policy, self._clock())
         plan = plan_writes(decision, state, article_id, policy.due_date_attribute)
-        return self._perform(int(ticket.id), decision, plan)
+        return self._perform(int(ticket.id), decision, plan, last_try=last_try)
 
-    def _agent_article(self, ticket: Ticket, message: Message, article_id: int) -> Applied:
+    def _agent_article(self, ticket: Ticket, message: Message, state: TicketState) -> Applied:
         """An agent's email only matters when it confirms a pending meeting."""
-        tags = self._helpdesk.tags(int(ticket.id))
+        tags = state.tags
         decision = evaluate(replace(ticket, tags=tags), message, self._policy, self._clock())
         if decision.skipped is not None:
             return Applied(decision)
@@ -153,46 +167,79 @@ class Executor:
         )
         return self._perform(int(ticket.id), decision, plan)
 
-    def _perform(self, ticket_id: int, decision: Decision, plan: Plan) -> Applied:
+    def _perform(
+        self, ticket_id: int, decision: Decision, plan: Plan, *, last_try: bool = False
+    ) -> Applied:
         applied = Applied(decision)
         helpdesk = self._helpdesk
         replied = plan.replied
         if plan.reply is not None:
             reply = plan.reply
-            if self._attempt(applied, "guidance reply", helpdesk.post_reply, ticket_id, reply):
+            posted = self._attempt(
+                applied, "guidance reply", helpdesk.post_reply, ticket_id, reply, give_up=last_try
+            )
+            if posted:
                 applied.writes.append(f"reply by {reply.channel} to {reply.to}")
             else:
                 replied = ()  # Not told after all: the bot's memory must not say it was.
+        applied.errors.extend(plan.problems)
+        note = None
         if plan.note is not None:
             trailer = note_trailer(
                 plan.article_id, replied, () if helpdesk.keeps_tags else plan.tags
             )
-            text = "\n".join([plan.note, *applied.errors, trailer])
-            if self._attempt(applied, "note", helpdesk.post_note, ticket_id, text):
-                applied.writes.append("internal note")
+            note = "\n".join([plan.note, *applied.errors, trailer])
+        if plan.fields or note is not None:
+            self._update(applied, ticket_id, plan, note)
         for tag in plan.add_tags if helpdesk.keeps_tags else ():
             if self._attempt(applied, f"tag {tag}", helpdesk.add_tag, ticket_id, tag):
                 applied.writes.append(f"tag +{tag}")
         for tag in plan.remove_tags if helpdesk.keeps_tags else ():
             if self._attempt(applied, f"tag {tag}", helpdesk.remove_tag, ticket_id, tag):
                 applied.writes.append(f"tag -{tag}")
-        if plan.fields and self._attempt(
-            applied, "ticket update", helpdesk.update_ticket, ticket_id, plan.fields
-        ):
-            applied.writes.append(
-                "ticket " + ", ".join(f"{key}={value}" for key, value in plan.fields.items())
-            )
         return applied
+
+    def _update(self, applied: Applied, ticket_id: int, plan: Plan, note: str | None) -> None:
+        """The ticket update carrying the note; if the helpdesk refuses the fields, the
+        note still goes in alone, saying so. A due date the helpdesk did not keep is an
+        error (Zammad drops an attribute it does not know yet and still answers 200)."""
+        stored: list[datetime | None] = []
+
+        def write(ticket_id: int, fields: dict[str, str]) -> None:
+            stored.append(self._helpdesk.update_ticket(ticket_id, fields, note))
+
+        if self._attempt(applied, "ticket update", write, ticket_id, plan.fields):
+            if note is not None:
+                applied.writes.append("internal note")
+            if plan.fields:
+                applied.writes.append(
+                    "ticket " + ", ".join(f"{key}={value}" for key, value in plan.fields.items())
+                )
+            wanted = plan.fields.get(self._policy.due_date_attribute)
+            if wanted is not None and (stored[0] is None or zammad_time(stored[0]) != wanted):
+                applied.errors.append(due_attribute_missing(self._policy.due_date_attribute))
+            return
+        if note is not None and plan.fields:
+            note = "\n".join([note, applied.errors[-1]])
+            if self._attempt(applied, "note", write, ticket_id, {}):
+                applied.writes.append("internal note")
 
     @staticmethod
     def _attempt(
-        applied: Applied, what: str, write: Callable[[int, _Arg], None], ticket_id: int, arg: _Arg
+        applied: Applied,
+        what: str,
+        write: Callable[[int, _Arg], None],
+        ticket_id: int,
+        arg: _Arg,
+        *,
+        give_up: bool = False,
     ) -> bool:
-        """Perform one write; a permanent 4xx is recorded and skipped, anything else raises."""
+        """Perform one write; a permanent failure (any failure when ``give_up``) is
+        recorded and skipped, anything else raises for the queue to retry."""
         try:
             write(ticket_id, arg)
         except HelpdeskError as exc:
-            if not _is_permanent(exc):
+            if not (give_up or _is_permanent(exc)):
                 raise
             log.warning("ticket %s: %s failed: %s", ticket_id, what, exc)
             applied.errors.append(f"{what} not written: {exc.message} (HTTP {exc.status})")

@@ -41,6 +41,14 @@ def trailer_tags(body: str) -> frozenset[str] | None:
     return frozenset(tag for tag in match[3].split(",") if tag)
 
 
+def due_attribute_missing(attribute: str) -> str:
+    """What an agent and an admin read when the helpdesk cannot hold the due date yet."""
+    return (
+        f"due date not written: the helpdesk has no ticket field '{attribute}' yet "
+        "(run 'ticket-warden install', then restart Zammad; 'ticket-warden check' tells)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleInfo:
     """The little the executor needs to know of each article on a ticket."""
@@ -63,13 +71,19 @@ def tags_recorded_in(articles: Iterable[ArticleInfo]) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class TicketState:
-    """A ticket as the helpdesk holds it now."""
+    """A ticket as the helpdesk holds it now.
+
+    ``due_attribute_known`` is False when the helpdesk's answer has no due-date field
+    at all (Zammad: an attribute not migrated yet, or awaiting a restart): a due date
+    written then would be dropped silently.
+    """
 
     tags: frozenset[str]
     priority: str | None
     state: str | None
     due_at: datetime | None
     articles: tuple[ArticleInfo, ...]
+    due_attribute_known: bool = True
 
     def replied_reasons(self, before_article: int) -> frozenset[str]:
         """Reasons the bot's replies gave for customer articles before ``before_article``."""
@@ -112,25 +126,30 @@ class TicketState:
 class Helpdesk(Protocol):
     """The reads and writes the executor performs; adapters raise plugin.errors types.
 
-    ``keeps_tags`` is False for helpdesks without tags: the flags then live in the
-    bot's note (listed, and recorded in its trailer) and add/remove_tag are not called.
+    A decided ticket costs one ``ticket_state`` read, at most one ``post_reply``,
+    one ``update_ticket`` that carries the note, and one call per tag to add or
+    remove. ``keeps_tags`` is False for helpdesks without tags: the flags then live
+    in the bot's note (listed, and recorded in its trailer) and add/remove_tag are
+    not called.
     """
 
     keeps_tags: bool
 
-    def ping(self) -> None:
-        """Raise unless the helpdesk answers and accepts our credentials."""
+    def ping(self) -> list[str]:
+        """Raise unless the helpdesk answers and accepts our credentials; answer what is
+        not set up for ticket-warden yet, one line each with what to do."""
 
-    def ticket_state(self, ticket_id: int) -> TicketState: ...
-
-    def tags(self, ticket_id: int) -> frozenset[str]: ...
+    def ticket_state(self, ticket_id: int) -> TicketState:
+        """The ticket, its tags and its articles, in as few reads as the helpdesk allows."""
 
     def add_tag(self, ticket_id: int, tag: str) -> None: ...
 
     def remove_tag(self, ticket_id: int, tag: str) -> None: ...
 
-    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None: ...
-
-    def post_note(self, ticket_id: int, text: str) -> None: ...
+    def update_ticket(
+        self, ticket_id: int, fields: Mapping[str, str], note: str | None
+    ) -> datetime | None:
+        """Write ``fields`` and the internal ``note`` (either may be empty); answer the
+        due date as the helpdesk holds it afterwards (None when it holds none)."""
 
     def post_reply(self, ticket_id: int, reply: Reply) -> None: ...

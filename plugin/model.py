@@ -6,8 +6,7 @@ these; the rules and ``evaluate()`` see nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from plugin.names import Flag, Sender
@@ -39,8 +38,8 @@ class Message:
     internal: bool = False
     created_at: datetime | None = None
     attachment_count: int = 0
-    # Mail headers the helpdesk kept (names in any case) and its own auto-response verdict.
-    headers: Mapping[str, str] = field(default_factory=dict)
+    # The helpdesk's own verdict that a mail is an auto-response (Zammad judges the
+    # mail's headers when it arrives and records it in the article's preferences).
     is_auto_response: bool = False
     written_by_bot: bool = False
     id: int | str | None = None

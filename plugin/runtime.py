@@ -39,7 +39,7 @@ from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import parse_payload, to_event
-from plugin.zammad.reconcile import missed_payloads
+from plugin.zammad.reconcile import SEARCH_PATH, missed_payloads
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,9 @@ class Runtime:
             current = self.store.delivery(delivery_id)
             if current is None or current.state != PENDING:
                 return  # Another worker finished it while we waited for the lock.
-            applied = self._guarded(lease, partial(self._apply, event))
+            # The last try gives up a reply the helpdesk keeps refusing, so the rest lands.
+            last_try = current.attempts >= self.settings.retries
+            applied = self._guarded(lease, partial(self._apply, event, last_try=last_try))
             self.store.record(_entry(delivery_id, event, applied, dry_run=self.dry_run))
             self.store.finish(delivery_id)
         decision = applied.decision
@@ -205,7 +207,7 @@ class Runtime:
             extra={"delivery": delivery_id, "ticket": ticket_id},
         )
 
-    def reconcile(self, window: timedelta, *, limit: int = 500) -> ReconcileReport:
+    def reconcile(self, window: timedelta, *, limit: int = 5000) -> ReconcileReport:
         """Apply every customer message of the window whose webhook never arrived.
 
         Safe at any time and on several replicas: each ticket is handled under its
@@ -256,7 +258,7 @@ class Runtime:
             problems.append(f"store: {type(exc).__name__}")
         if self.helpdesk is not None and not self.dry_run:
             try:
-                self.helpdesk.ping()
+                problems += [f"helpdesk: {problem}" for problem in self.helpdesk.ping()]
             except (HelpdeskError, HelpdeskUnavailableError) as exc:
                 problems.append(f"helpdesk: {exc}")
         return problems
@@ -268,11 +270,11 @@ class Runtime:
             return dh_event(dh_payload(data), bot_user_id=bot_user_id)
         return to_event(parse_payload(data), self.policy, bot_login=self.bot_login())
 
-    def _apply(self, event: Event) -> Applied:
+    def _apply(self, event: Event, *, last_try: bool = False) -> Applied:
         if self.executor is None:
             decision = evaluate(event.ticket, event.message, self.policy, datetime.now(UTC))
             return Applied(decision)
-        return self.executor.apply(event)
+        return self.executor.apply(event, last_try=last_try)
 
 
 @dataclass
@@ -281,6 +283,7 @@ class ReconcileReport:
 
     examined: int = 0
     applied: int = 0
+    path: str = SEARCH_PATH
 
 
 def _worth_retrying(exc: HelpdeskError | HelpdeskUnavailableError) -> bool:

@@ -82,6 +82,8 @@ class Delivery:
     body: bytes
     state: str
     received_at: float
+    # Failed attempts counted so far (count_attempt).
+    attempts: int = 0
 
 
 @dataclass
@@ -180,10 +182,10 @@ class SqliteStore:
     def delivery(self, delivery_id: str) -> Delivery | None:
         with self._connection() as db:
             row = db.execute(
-                "SELECT id, body, state, received_at FROM warden_delivery WHERE id = ?",
+                "SELECT id, body, state, received_at, attempts FROM warden_delivery WHERE id = ?",
                 (delivery_id,),
             ).fetchone()
-        return Delivery(row[0], bytes(row[1]), row[2], row[3]) if row else None
+        return Delivery(row[0], bytes(row[1]), row[2], row[3], int(row[4] or 0)) if row else None
 
     def finish(self, delivery_id: str, error: str | None = None) -> None:
         with self._connection() as db:
@@ -328,6 +330,7 @@ class RedisStore:
             fields[b"body"],
             fields[b"state"].decode(),
             float(fields[b"received_at"]),
+            int(fields.get(b"attempts") or 0),
         )
 
     def finish(self, delivery_id: str, error: str | None = None) -> None:

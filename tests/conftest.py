@@ -138,8 +138,9 @@ class FakeHelpdesk:
         if exc is not None:
             raise exc
 
-    def ping(self) -> None:
+    def ping(self) -> list[str]:
         self._maybe_fail("ping")
+        return []
 
     def ticket_state(self, ticket_id: int) -> TicketState:
         self.reads.append(("state", ticket_id))
@@ -150,11 +151,8 @@ class FakeHelpdesk:
             state=ticket["state"],
             due_at=ticket["due_at"],
             articles=tuple(self.articles.get(ticket_id, [])),
+            due_attribute_known=ticket.get("due_attribute_known", True),
         )
-
-    def tags(self, ticket_id: int) -> frozenset[str]:
-        self.reads.append(("tags", ticket_id))
-        return frozenset(self.tag_sets[ticket_id])
 
     def add_tag(self, ticket_id: int, tag: str) -> None:
         self._maybe_fail("add_tag")
@@ -166,15 +164,24 @@ class FakeHelpdesk:
         self.writes.append(("remove_tag", ticket_id, tag))
         self.tag_sets[ticket_id].discard(tag)
 
-    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None:
+    def update_ticket(
+        self, ticket_id: int, fields: Mapping[str, str], note: str | None
+    ) -> datetime | None:
+        """Fields and note in one write, as Zammad's ticket update carrying an article."""
         self._maybe_fail("update_ticket")
-        self.writes.append(("update_ticket", ticket_id, dict(fields)))
         ticket = self.tickets[ticket_id]
+        if fields:
+            self.writes.append(("update_ticket", ticket_id, dict(fields)))
         for key, value in fields.items():
             if key == "sla_due_at":
-                ticket["due_at"] = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if ticket.get("due_attribute_known", True):
+                    ticket["due_at"] = datetime.fromisoformat(value.replace("Z", "+00:00"))
             else:
                 ticket[key] = value
+        if note is not None:
+            self.writes.append(("post_note", ticket_id, note))
+            self._post(ticket_id, note, internal=True)
+        return ticket["due_at"]
 
     def _post(self, ticket_id: int, body: str, *, internal: bool) -> None:
         self._next_id += 1
@@ -183,11 +190,6 @@ class FakeHelpdesk:
                 self._next_id, by_bot=True, from_customer=False, internal=internal, body=body
             )
         )
-
-    def post_note(self, ticket_id: int, text: str) -> None:
-        self._maybe_fail("post_note")
-        self.writes.append(("post_note", ticket_id, text))
-        self._post(ticket_id, text, internal=True)
 
     def post_reply(self, ticket_id: int, reply: Reply) -> None:
         self._maybe_fail("post_reply")
@@ -209,6 +211,7 @@ def helpdesk() -> FakeHelpdesk:
 @pytest.fixture
 def zammad_server() -> Iterator[tuple[FakeZammad, str]]:
     zammad = FakeZammad()
+    zammad.add_column("sla_due_at")  # as after ticket-warden install and a restart
     with running(zammad) as url:
         yield zammad, url
 

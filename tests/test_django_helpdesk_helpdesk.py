@@ -70,14 +70,21 @@ def test_ticket_state_reads_priority_status_due_date_and_followups(helpdesk) -> 
     assert [a.from_customer for a in rest] == [False, False, False]
 
 
+def echo_ticket(request) -> tuple[int, dict[str, str], str]:
+    """django-helpdesk's PATCH answers the ticket, changed fields included."""
+    return 200, {}, json.dumps({"id": 1} | json.loads(request.body))
+
+
 @responses.activate
 def test_writes_use_django_helpdesks_fields(helpdesk) -> None:
-    patch = responses.patch(f"{BASE}/api/tickets/1/", json={"id": 1})
+    patch = responses.add_callback(responses.PATCH, f"{BASE}/api/tickets/1/", echo_ticket)
     followups = responses.post(f"{BASE}/api/followups/", json={"id": 9}, status=201)
-    helpdesk.update_ticket(
-        1, {"priority": "3 high", "sla_due_at": "2026-03-03T17:00:00Z", "state": "closed"}
+    stored = helpdesk.update_ticket(
+        1,
+        {"priority": "3 high", "sla_due_at": "2026-03-03T17:00:00Z", "state": "closed"},
+        "a note",
     )
-    helpdesk.post_note(1, "a note")
+    assert stored == datetime(2026, 3, 3, 17, tzinfo=UTC)
     body = '<p>See <a href="https://x/g">the guide</a></p>'
     helpdesk.post_reply(1, Reply("email", "t@acme.example", "[support-1] Help", body, ("a",)))
     assert json.loads(patch.calls[0].request.body) == {
@@ -115,7 +122,7 @@ def test_errors_keep_status_and_message(helpdesk) -> None:
 def test_the_executor_writes_a_decision_into_django_helpdesk(example_policy, helpdesk) -> None:
     """The neutral executor, unchanged, on django-helpdesk: note, reply, priority, due date."""
     responses.get(f"{BASE}/api/tickets/1/", json=TICKET)
-    patch = responses.patch(f"{BASE}/api/tickets/1/", json={"id": 1})
+    patch = responses.add_callback(responses.PATCH, f"{BASE}/api/tickets/1/", echo_ticket)
     followups = responses.post(f"{BASE}/api/followups/", json={"id": 9}, status=201)
     event = to_event(
         parse_payload(load_json(SAMPLES / "django_helpdesk" / "new_ticket_via_api.json")),

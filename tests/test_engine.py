@@ -151,6 +151,7 @@ def test_reopened_turned_away_ticket_is_closed_again_without_a_second_reply(exam
         WALK_IN,
         is_new=False,
         tags=frozenset({"non-email-channel", "per-incident"}),
+        replied_reasons=frozenset({"non-email-channel"}),
     )
     assert decision.close is True
     assert decision.replies == ()
@@ -195,11 +196,19 @@ def test_each_reason_is_told_once_per_ticket(example_policy) -> None:
     message = email("Help!!", body="it doesnt work")
     told = decide(example_policy, message, WALK_IN, replied_reasons=frozenset({"vague-subject"}))
     assert told.replies[0].reasons == ("needs-info",)
+    both = frozenset({"vague-subject", "needs-info"})
+    all_told = decide(example_policy, message, WALK_IN, tags=both, replied_reasons=both)
+    assert all_told.replies == ()
+    assert {"vague-subject", "needs-info"} <= set(all_told.tags)
+
+
+def test_a_tag_is_no_proof_that_the_client_was_told(example_policy) -> None:
+    """Tags are written even when the helpdesk refused the reply (SPEC §4)."""
+    message = email("Help!!", body="it doesnt work")
     tagged = decide(
         example_policy, message, WALK_IN, tags=frozenset({"vague-subject", "needs-info"})
     )
-    assert tagged.replies == ()
-    assert {"vague-subject", "needs-info"} <= set(tagged.tags)
+    assert tagged.replies[0].reasons == ("vague-subject", "needs-info")
 
 
 def test_values_in_replies_are_html_escaped(example_policy) -> None:
@@ -277,7 +286,14 @@ def test_needs_info_is_removed_once_information_arrives(example_policy) -> None:
     tags = frozenset({"per-incident", "needs-info"})
     decision = decide(example_policy, email(), WALK_IN, is_new=False, tags=tags)
     assert decision.remove_tags == ("needs-info",)
-    still_thin = decide(example_policy, email(body="any news?"), WALK_IN, is_new=False, tags=tags)
+    still_thin = decide(
+        example_policy,
+        email(body="any news?"),
+        WALK_IN,
+        is_new=False,
+        tags=tags,
+        replied_reasons=frozenset({"needs-info"}),
+    )
     assert "needs-info" in still_thin.tags and still_thin.remove_tags == ()
     assert still_thin.replies == ()
 
@@ -323,7 +339,13 @@ def test_renamed_tags_are_used_everywhere() -> None:
     policy = load_policy_text("tags: {vague-subject: bad-subject}\n")
     decision = decide(policy, email("Help"), WALK_IN)
     assert "bad-subject" in decision.tags and "vague-subject" not in decision.tags
-    told = decide(policy, email("Help"), WALK_IN, tags=frozenset({"bad-subject"}))
+    told = decide(
+        policy,
+        email("Help"),
+        WALK_IN,
+        tags=frozenset({"bad-subject"}),
+        replied_reasons=frozenset({"vague-subject"}),
+    )
     assert "vague-subject" not in (told.replies[0].reasons if told.replies else ())
 
 

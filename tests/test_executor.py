@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from plugin.engine import evaluate
-from plugin.errors import HelpdeskError, HelpdeskUnavailableError
+from plugin.errors import HelpdeskError, HelpdeskRefusedError, HelpdeskUnavailableError
 from plugin.executor import Executor, Plan, plan_writes, zammad_time
 from plugin.helpdesk import ArticleInfo, TicketState, note_trailer, parse_trailer
 from plugin.model import Event
@@ -124,7 +124,7 @@ def test_the_same_event_twice_writes_nothing_more(executor, helpdesk) -> None:
 
 
 def test_crash_after_the_reply_does_not_send_it_twice(executor, helpdesk) -> None:
-    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("connection reset")
+    helpdesk.fail_on["update_ticket"] = HelpdeskUnavailableError("connection reset")
     with pytest.raises(HelpdeskUnavailableError):
         apply(executor, helpdesk, "vague-subject")
     assert len(helpdesk.written("post_reply")) == 1
@@ -155,6 +155,68 @@ def test_a_rejected_reply_is_noted_and_not_remembered_as_told(executor, helpdesk
     assert "vague-subject" in helpdesk.tag_sets[107]
 
 
+def test_a_refused_reply_is_told_with_the_next_message(executor, helpdesk) -> None:
+    """The tags went on, but only an accepted reply counts as told (SPEC §4)."""
+    helpdesk.fail_on["post_reply"] = HelpdeskRefusedError(500, "No email address found for group")
+    apply(executor, helpdesk, "vague-subject")
+    assert helpdesk.written("post_reply") == []
+    follow_up = copy.deepcopy(example_payload("vague-subject"))
+    follow_up["ticket"]["article_count"] = 3
+    follow_up["article"] |= {"id": 990, "body": "Still nothing works, please help."}
+    helpdesk.articles[107].append(
+        ArticleInfo(990, by_bot=False, from_customer=True, internal=False)
+    )
+    executor.apply(event_of(follow_up))
+    (reply,) = helpdesk.written("post_reply")
+    assert "vague-subject" in reply.reasons
+    assert helpdesk.written("post_note")[-1].endswith(f"replied={','.join(reply.reasons)}]")
+
+
+def test_on_the_last_try_a_failing_reply_is_given_up_and_the_rest_written(
+    executor, helpdesk
+) -> None:
+    helpdesk.add_ticket(example_payload("vague-subject"))
+    helpdesk.fail_on["post_reply"] = HelpdeskError(500, "Error ID x: contact your administrator")
+    with pytest.raises(HelpdeskError):
+        executor.apply(event_of(example_payload("vague-subject")))
+    assert helpdesk.writes == []  # not the last try: the queue tries the event again
+    helpdesk.fail_on["post_reply"] = HelpdeskError(500, "Error ID y: contact your administrator")
+    applied = executor.apply(event_of(example_payload("vague-subject")), last_try=True)
+    assert applied.errors == [
+        "guidance reply not written: Error ID y: contact your administrator (HTTP 500)"
+    ]
+    (note,) = helpdesk.written("post_note")
+    assert note.endswith("replied=]") and "Error ID y" in note
+    assert "vague-subject" in helpdesk.tag_sets[107]
+
+
+def test_a_due_date_the_helpdesk_cannot_hold_is_said_not_sent(executor, helpdesk) -> None:
+    """Zammad drops an attribute it does not know yet from an update and answers 200."""
+    applied = apply(executor, helpdesk, "gold-urgent-email", due_attribute_known=False)
+    assert all("sla_due_at" not in fields for fields in helpdesk.written("update_ticket"))
+    (note,) = helpdesk.written("post_note")
+    assert "due date not written: the helpdesk has no ticket field 'sla_due_at' yet" in note
+    assert applied.errors and "ticket-warden check" in applied.errors[0]
+
+
+def test_a_due_date_dropped_by_the_update_is_an_error(executor, helpdesk, monkeypatch) -> None:
+    helpdesk.add_ticket(example_payload("gold-urgent-email"))
+    monkeypatch.setattr(helpdesk, "update_ticket", lambda ticket_id, fields, note: None)
+    applied = executor.apply(event_of(example_payload("gold-urgent-email")))
+    assert applied.errors == [
+        "due date not written: the helpdesk has no ticket field 'sla_due_at' yet (run "
+        "'ticket-warden install', then restart Zammad; 'ticket-warden check' tells)"
+    ]
+
+
+def test_fields_the_helpdesk_refuses_leave_the_note_in_alone(executor, helpdesk) -> None:
+    helpdesk.fail_on["update_ticket"] = HelpdeskError(422, "No lookup value found for 'priority'")
+    applied = apply(executor, helpdesk, "gold-urgent-email")
+    (note,) = helpdesk.written("post_note")
+    assert "ticket update not written: No lookup value found for 'priority'" in note
+    assert applied.writes[-1] == "tag +sla-gold" and "internal note" in applied.writes
+
+
 @pytest.mark.parametrize("name", ["auto-reply"])
 def test_auto_responses_need_no_helpdesk_call(executor, helpdesk, name: str) -> None:
     applied = apply(executor, helpdesk, name)
@@ -169,10 +231,10 @@ def test_internal_notes_need_no_helpdesk_call(executor, helpdesk) -> None:
     assert helpdesk.writes == [] and helpdesk.reads == []
 
 
-def test_an_agent_article_reads_tags_and_writes_nothing(executor, helpdesk) -> None:
+def test_an_agent_article_reads_the_ticket_once_and_writes_nothing(executor, helpdesk) -> None:
     applied = apply(executor, helpdesk, "agent-reply")
     assert applied.decision.skipped
-    assert helpdesk.writes == [] and helpdesk.reads == [("tags", 111)]
+    assert helpdesk.writes == [] and helpdesk.reads == [("state", 111)]
 
 
 def test_an_agent_confirmation_swaps_the_meeting_tags(executor, helpdesk) -> None:

@@ -21,16 +21,20 @@ from plugin.zammad.provision import (
     Desired,
     desired_calendars,
     desired_slas,
+    desired_tags,
     step_for,
     webhook_endpoint,
 )
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, example_payload
 from tests.fake_zammad import ADMIN_COLLECTIONS, FakeZammad, running
 
 TODAY = date(2026, 11, 26)
 SECRET = "install-secret"
 WEBHOOK_URL = "https://warden.xstore.example"
 TRIGGERS, CALENDARS, SLAS = "/api/v1/triggers", "/api/v1/calendars", "/api/v1/slas"
+# Every tag the example policy may write is created too (tag_new may be off).
+TAGS = len(desired_tags(load_policy(EXAMPLES / "policy.yaml")))
+OBJECTS = 10 + TAGS
 
 
 @pytest.fixture
@@ -150,9 +154,12 @@ def test_first_install_creates_every_object_and_the_second_changes_nothing(fake)
     zammad, url = fake
     outcome = installer(url).install()
     created = [(step.kind, step.name) for step in outcome.steps]
-    assert [step.action for step in outcome.steps] == ["create"] * 10
-    assert created[:4] == [
-        ("attribute", "sla_due_at"),
+    assert [step.action for step in outcome.steps] == ["create"] * OBJECTS
+    assert created[0] == ("attribute", "sla_due_at")
+    tags = [name for kind, name in created if kind == "tag"]
+    assert {"sla-gold", "per-incident", "vague-subject", "meeting-confirmed"} <= set(tags)
+    assert sorted(zammad.tag_items) == sorted(tags)
+    assert created[1 + TAGS : 4 + TAGS] == [
         ("webhook", "ticket-warden"),
         ("trigger", "ticket-warden: customer articles"),
         ("trigger", "ticket-warden: agent emails (meeting confirmations)"),
@@ -189,7 +196,7 @@ def test_first_install_creates_every_object_and_the_second_changes_nothing(fake)
 def test_dry_run_plans_and_writes_nothing(fake) -> None:
     zammad, url = fake
     plan = installer(url).install(dry_run=True)
-    assert [step.action for step in plan.steps] == ["create"] * 10
+    assert [step.action for step in plan.steps] == ["create"] * OBJECTS
     assert zammad.writes == [] and zammad.migrations_run == 0
     installer(url).install()
     policy_text = (EXAMPLES / "policy.yaml").read_text() + (
@@ -206,6 +213,47 @@ def test_dry_run_plans_and_writes_nothing(fake) -> None:
         ("first_response_time",),
     )
     assert len(zammad.writes) == writes
+
+
+def test_zammad_keeps_every_key_install_sends(fake) -> None:
+    """param_cleanup drops keys that are not columns (and answers 200): what install
+    sends must be what Zammad stores, or every check would report drift."""
+    zammad, url = fake
+    installer(url).install()
+    for method, path, body in zammad.writes:
+        if method == "POST" and path in ADMIN_COLLECTIONS and path != "/api/v1/overviews":
+            held = next(i for i in zammad.admin[path] if i["name"] == body["name"])
+            assert set(body) - {"signature_token"} <= set(held), (path, set(body) - set(held))
+
+
+def test_check_tells_an_attribute_awaiting_migration_then_a_restart(
+    fake, capsys, admin_env
+) -> None:
+    zammad, url = fake
+    zammad.fail("POST", "/api/v1/object_manager_attributes_execute_migrations", 500)
+    with pytest.raises(Exception, match="HTTP 500"):
+        installer(url).install()
+    zammad.add_ticket_from_payload(example_payload("gold-urgent-email"))
+    status, _, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 2 and "attribute 'sla_due_at' awaits Zammad's database migration" in err
+
+    installer(url).install()  # finishes the migration, as the check said
+    assert zammad.migrations_run == 1
+    status, _, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 2
+    assert "attribute 'sla_due_at' is migrated but Zammad does not use it yet: restart" in err
+    zammad.restart()
+    status, _out, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 0, err
+
+
+def test_the_datetime_attribute_passes_the_strictest_zammad(fake) -> None:
+    """Zammad up to 2021 refuses a datetime attribute whose data_option.diff is null."""
+    zammad, url = fake
+    assert zammad.legacy_attribute_validation
+    installer(url).install()
+    sent, _migrations = zammad.writes_to("POST", "/api/v1/object_manager_attributes")
+    assert isinstance(sent["data_option"]["diff"], int)
 
 
 def test_uninstall_removes_exactly_what_install_made(fake) -> None:
@@ -255,17 +303,17 @@ def test_cli_install_dry_run_install_and_check(fake, capsys, admin_env) -> None:
     zammad, url = fake
     common = ["--url", url, "--token", zammad.token]
     status, out, _ = run(capsys, "install", *common, "--webhook-url", WEBHOOK_URL, "--dry-run")
-    assert status == 0 and out.splitlines()[-1] == "dry run, nothing written: 10 create"
+    assert status == 0 and out.splitlines()[-1] == f"dry run, nothing written: {OBJECTS} create"
     assert zammad.writes == []
     status, out, _ = run(capsys, "check", *common)
     assert status == 2
     status, out, _ = run(capsys, "install", *common, "--webhook-url", WEBHOOK_URL)
-    assert status == 0 and "10 create" in out and "restart Zammad" in out
+    assert status == 0 and f"{OBJECTS} create" in out and "restart Zammad" in out
     status, out, err = run(capsys, "check", *common)
     assert status == 0, err
     assert "match the policy" in out
     status, out, _ = run(capsys, "install", *common, "--webhook-url", WEBHOOK_URL)
-    assert out.splitlines()[-1] == "10 unchanged"
+    assert out.splitlines()[-1] == f"{OBJECTS} unchanged"
 
 
 def test_check_names_what_differs_and_what_to_do(fake, capsys, admin_env) -> None:

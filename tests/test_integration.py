@@ -39,18 +39,18 @@ def test_gold_email_is_written_back_once(zammad_server, serve) -> None:
         assert response.status_code == 202, response.text
     # The ticket update is the last write of an event.
     wait_for(
-        lambda: zammad.tickets[101].get("sla_due_at") and zammad.tickets[120].get("sla_due_at"),
+        lambda: zammad.ticket(101)["sla_due_at"] and zammad.ticket(120)["sla_due_at"],
         "both tickets to be written back",
     )
 
     assert zammad.tags[101] == ["priority-request", "sla-gold"]
-    assert zammad.tickets[101]["priority"] == "3 high"
-    assert zammad.tickets[101]["sla_due_at"] == "2026-03-03T17:00:00Z"
+    assert zammad.ticket(101)["priority"] == "3 high"
+    assert zammad.ticket(101)["sla_due_at"] == "2026-03-03T17:00:00.000Z"
     (note,) = zammad.bot_articles(101)
     assert note["type"] == "note" and note["internal"] is True
 
     assert sorted(zammad.tags[120]) == ["sla-gold", "vague-subject"]
-    assert zammad.tickets[120]["sla_due_at"] == "2026-03-09T08:00:00Z"  # Mon 10:00 SAST
+    assert zammad.ticket(120)["sla_due_at"] == "2026-03-09T08:00:00.000Z"  # Mon 10:00 SAST
     reply, note = zammad.bot_articles(120)
     assert (reply["type"], reply["to"], reply["internal"]) == (
         "email",
@@ -128,7 +128,7 @@ def test_a_kill_after_202_loses_nothing(zammad_server, serve) -> None:
     assert zammad.writes == []
     second = serve()
     wait_for(lambda: zammad.bot_articles(101), "the restarted worker to write the note")
-    wait_for(lambda: zammad.tickets[101].get("sla_due_at"), "the ticket update")
+    wait_for(lambda: zammad.ticket(101)["sla_due_at"], "the ticket update")
     assert zammad.tags[101] == ["priority-request", "sla-gold"]
     assert len(zammad.bot_articles(101)) == 1
     assert "queued 1 unfinished deliveries again" in second.log
@@ -143,7 +143,7 @@ def test_zammad_failures_are_retried_until_written(zammad_server, serve) -> None
     served = serve()
     assert served.post(json.dumps(payload).encode()).status_code == 202
     wait_for(lambda: len(zammad.bot_articles(120)) == 2, "the reply and the note")
-    wait_for(lambda: zammad.tickets[120].get("sla_due_at"), "the ticket update")
+    wait_for(lambda: zammad.ticket(120)["sla_due_at"], "the ticket update")
     reply, note = zammad.bot_articles(120)
     assert not reply["internal"] and note["internal"]
     assert "Traceback" not in served.log

@@ -75,9 +75,9 @@ def test_helpdesk_calls_are_measured_by_path_template_and_status() -> None:
     metrics = Metrics()
     with running(fake) as url:
         client = ZammadClient(url, fake.token, requests.Session(), on_call=metrics.observe_call)
-        client.ticket(101)
+        client.ticket_all(101)
         with pytest.raises(HelpdeskError):
-            client.ticket(999)
+            client.ticket_all(999)
     text = metrics.exposition().decode()
     count = "ticket_warden_helpdesk_call_seconds_count"
     assert metric_value(text, count, method="GET", path="/api/v1/tickets/{id}", status="200") == 1

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from plugin.cli import main
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
-from plugin.zammad.reconcile import parse_window, search_query
+from plugin.zammad.client import ZammadClient
+from plugin.zammad.reconcile import PAGE_SIZE, created_within, parse_window
 from tests.conftest import EXAMPLES, example_payload
 from tests.fake_zammad import FakeZammad, running
 
@@ -21,6 +24,7 @@ NOW = datetime(2026, 3, 10, tzinfo=UTC)
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeZammad, str]]:
     zammad = FakeZammad(now=NOW)
+    zammad.add_column("sla_due_at")
     for name in ("gold-urgent-email", "vague-subject", "meeting-request", "agent-reply"):
         zammad.add_ticket_from_payload(example_payload(name))
     zammad.tags[108] = ["sla-silver", "meeting-request"]  # handled before the outage
@@ -52,7 +56,7 @@ def test_missed_tickets_are_applied_and_handled_ones_left_alone(fake, runtime) -
     # 101 (Tue) and 107 (Wed) were never handled; 108 was; 111 has no customer article.
     assert (report.examined, report.applied) == (4, 2)
     assert zammad.tags[101] == ["priority-request", "sla-gold"]
-    assert zammad.tickets[101]["sla_due_at"] == "2026-03-03T17:00:00Z"
+    assert zammad.ticket(101)["sla_due_at"] == "2026-03-03T17:00:00.000Z"
     assert sorted(zammad.tags[107]) == ["needs-info", "per-incident", "vague-subject"]
     assert [a["type"] for a in zammad.bot_articles(107)] == ["email", "note"]
     assert zammad.tags[108] == ["sla-silver", "meeting-request"]
@@ -74,7 +78,9 @@ def test_reconcile_command(fake, tmp_path: Path, monkeypatch, capsys) -> None:
     for key, value in live_settings(tmp_path, url, zammad.token).items():
         monkeypatch.setenv(key, value)
     assert main(["reconcile", "--since", "10d"]) == 0
-    assert "examined 4 tickets created in the last 10d; wrote to 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "examined 4 tickets created in the last 10d; wrote to 2" in out
+    assert "found by database search by condition (works with or without Elasticsearch)" in out
     assert main(["reconcile", "--since", "soon"]) == 2
     assert "is not a window" in capsys.readouterr().err
 
@@ -109,5 +115,37 @@ def test_bad_windows(text: str) -> None:
         parse_window(text)
 
 
-def test_search_query() -> None:
-    assert search_query(timedelta(hours=24)) == "created_at:>now-1440m"
+def test_the_window_is_a_selector_condition() -> None:
+    assert created_within(timedelta(hours=24)) == {
+        "ticket.created_at": {
+            "operator": "within last (relative)",
+            "value": 1440,
+            "range": "minute",
+        }
+    }
+
+
+def test_without_elasticsearch_and_past_one_page(tmp_path: Path, monkeypatch) -> None:
+    """Most installations run without Elasticsearch: Zammad's text search then matches
+    title and articles (an ES query finds nothing), and answers 200 tickets a page."""
+    zammad = FakeZammad(now=NOW, elasticsearch=False)
+    zammad.add_column("sla_due_at")
+    template = example_payload("gold-urgent-email")
+    count = PAGE_SIZE + 17
+    for n in range(count):
+        payload = json.loads(json.dumps(template))
+        payload["ticket"] |= {"id": 1000 + n, "number": str(51000 + n)}
+        payload["article"] |= {"id": 9000 + n, "ticket_id": 1000 + n}
+        zammad.add_ticket_from_payload(payload)
+        if n >= 3:
+            zammad.tags[1000 + n] = ["sla-gold"]  # handled before the outage
+    with running(zammad) as url:
+        client = ZammadClient(url, zammad.token, requests.Session())
+        answer = client.call("GET", "/api/v1/tickets/search?query=created_at:>now-14400m")
+        assert answer["tickets"] == []  # the old Elasticsearch query: nothing, and a 200
+        for key, value in live_settings(tmp_path, url, zammad.token).items():
+            monkeypatch.setenv(key, value)
+        report = build_runtime(Settings()).reconcile(timedelta(days=10))
+    assert (report.examined, report.applied) == (count, 3)
+    searches = [p for m, p in zammad.requests if (m, p) == ("POST", "/api/v1/tickets/search")]
+    assert len(searches) == 2  # a full page, then a short one: the end

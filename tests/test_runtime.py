@@ -56,12 +56,12 @@ def test_helpdesk_trouble_is_retried_with_growing_delays_then_given_up(
     keep(runtime, helpdesk, "gold-urgent-email", "d1")
     delays = []
     for _ in range(2):
-        helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("connection refused")
+        helpdesk.fail_on["update_ticket"] = HelpdeskUnavailableError("connection refused")
         with pytest.raises(RetryTask) as caught:
             runtime._run_task("d1")
         delays.append(caught.value.delay)
     assert delays == [3, 6]
-    helpdesk.fail_on["post_note"] = HelpdeskError(503, "maintenance")
+    helpdesk.fail_on["update_ticket"] = HelpdeskError(503, "maintenance")
     runtime._run_task("d1")  # the third failure is the last allowed: given up, no raise
     delivery = runtime.store.delivery("d1")
     assert delivery.state == FAILED
@@ -96,7 +96,7 @@ def test_delivery_ids() -> None:
 
 def test_an_uncertain_write_waits_long_enough_to_show(runtime: Runtime, helpdesk) -> None:
     keep(runtime, helpdesk, "gold-urgent-email", "d1")
-    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("read timed out", uncertain=True)
+    helpdesk.fail_on["update_ticket"] = HelpdeskUnavailableError("read timed out", uncertain=True)
     with pytest.raises(RetryTask) as caught:
         runtime._run_task("d1")
     assert caught.value.delay == 3 * runtime.settings.timeout_seconds
@@ -104,7 +104,7 @@ def test_an_uncertain_write_waits_long_enough_to_show(runtime: Runtime, helpdesk
 
 def test_after_an_uncertain_write_the_ticket_stays_locked(runtime: Runtime, helpdesk) -> None:
     keep(runtime, helpdesk, "gold-urgent-email", "d1")
-    helpdesk.fail_on["post_note"] = HelpdeskUnavailableError("read timed out", uncertain=True)
+    helpdesk.fail_on["update_ticket"] = HelpdeskUnavailableError("read timed out", uncertain=True)
     with pytest.raises(RetryTask):
         runtime._run_task("d1")
     with pytest.raises(LockTimeoutError), runtime.store.lock("ticket-101", wait=0.2):

@@ -145,7 +145,7 @@ def test_a_5xx_on_create_is_not_repeated(client: ZammadClient) -> None:
 def test_4xx_is_not_retried_and_keeps_status_and_message(client, status, body, message) -> None:
     responses.get(f"{BASE}/api/v1/tickets/81", status=status, json=body)
     with pytest.raises(HelpdeskError) as caught:
-        client.ticket(81)
+        client.ticket_all(81)
     assert (caught.value.status, caught.value.message) == (status, message)
     assert len(responses.calls) == 1
     assert TOKEN not in str(caught.value)
@@ -165,10 +165,10 @@ def test_timeouts_and_refused_connections(client: ZammadClient, sleeps, caplog) 
     responses.get(url, body=requests.ReadTimeout("read timed out"))
     responses.get(url, json={"id": 81, "state": "open"})
     with caplog.at_level(logging.WARNING):
-        assert client.ticket(81)["state"] == "open"
+        assert client.ticket_all(81)["state"] == "open"
     responses.replace(responses.GET, url, body=requests.ConnectionError("refused"))
     with pytest.raises(HelpdeskUnavailableError) as caught:
-        client.ticket(81)
+        client.ticket_all(81)
     assert "unreachable (ConnectionError)" in str(caught.value)
     for text in [str(caught.value), caplog.text, repr(client)]:
         assert TOKEN not in text

@@ -71,11 +71,13 @@ def test_own_articles_are_recognised(builtin_policy) -> None:
     assert message.written_by_bot
 
 
-def test_auto_response_preference_and_headers(builtin_policy) -> None:
+def test_auto_response_is_zammads_own_verdict(builtin_policy) -> None:
+    """Zammad judges the mail's headers on arrival (channel/filter/auto_response_check.rb)
+    and keeps only its verdict in the article's preferences, which the payload carries."""
     payload = example_payload("auto-reply")
     assert to_model(parse_payload(payload), builtin_policy)[1].is_auto_response
-    payload["article"]["preferences"] = {"headers": {"Precedence": "bulk"}}
-    assert to_model(parse_payload(payload), builtin_policy)[1].headers == {"Precedence": "bulk"}
+    payload["article"]["preferences"] = {}
+    assert not to_model(parse_payload(payload), builtin_policy)[1].is_auto_response
 
 
 def test_naive_times_are_taken_as_utc(builtin_policy) -> None:

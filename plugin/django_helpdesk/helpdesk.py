@@ -8,6 +8,7 @@ follow-up (listed for agents, recorded in the trailer); priorities are its 1
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from plugin.decision import Reply
@@ -43,8 +44,9 @@ class DjangoHelpdesk:
         self._priorities = dict(priorities)
         self._names = {number: name for name, number in self._priorities.items()}
 
-    def ping(self) -> None:
+    def ping(self) -> list[str]:
         self._client.get("/api/tickets/?page=1")
+        return []  # Its due_date is a field of every ticket: nothing to set up.
 
     def ticket_state(self, ticket_id: int) -> TicketState:
         ticket = self._client.ticket(ticket_id)
@@ -70,16 +72,17 @@ class DjangoHelpdesk:
             articles=articles,
         )
 
-    def tags(self, ticket_id: int) -> frozenset[str]:
-        return self.ticket_state(ticket_id).tags
-
     def add_tag(self, ticket_id: int, tag: str) -> None:
         raise NotImplementedError("django-helpdesk has no tags (keeps_tags is False)")
 
     def remove_tag(self, ticket_id: int, tag: str) -> None:
         raise NotImplementedError("django-helpdesk has no tags (keeps_tags is False)")
 
-    def update_ticket(self, ticket_id: int, fields: Mapping[str, str]) -> None:
+    def update_ticket(
+        self, ticket_id: int, fields: Mapping[str, str], note: str | None
+    ) -> datetime | None:
+        """PATCH the fields, then the note as a private follow-up (two calls: its API
+        has no update that carries a follow-up)."""
         changes: dict[str, Any] = {}
         for key, value in fields.items():
             if key == "priority":
@@ -88,11 +91,12 @@ class DjangoHelpdesk:
                 changes["due_date"] = value
             elif key == "state" and value == "closed":
                 changes["status"] = CLOSED_STATUS
-        if changes:
-            self._client.update_ticket(ticket_id, changes)
-
-    def post_note(self, ticket_id: int, text: str) -> None:
-        self._client.add_followup(ticket_id, text, public=False, title=NOTE_TITLE)
+        stored = self._client.update_ticket(ticket_id, changes) if changes else {}
+        if note is not None:
+            self._client.add_followup(ticket_id, note, public=False, title=NOTE_TITLE)
+        if "due_date" not in changes:
+            return None
+        return parse_api_time(stored.get("due_date"))
 
     def post_reply(self, ticket_id: int, reply: Reply) -> None:
         text = html_to_text(reply.body, keep_links=True).strip()

@@ -19,34 +19,17 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"autosvar|automatisch antwoord)\s*:",
     re.IGNORECASE,
 )
-_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
-
-
-def _header(message: Message, name: str) -> str | None:
-    for key, value in message.headers.items():
-        if key.lower() == name:
-            return value.strip()
-    return None
 
 
 def auto_response_reason(message: Message) -> str | None:
     """Why ``message`` looks machine-written (auto-reply, bulk mail, bounce), or None."""
     if message.is_auto_response:
         return "the helpdesk marked it as an auto-response"
-    auto_submitted = _header(message, "auto-submitted")
-    if auto_submitted and auto_submitted.lower() != "no":
-        return f"Auto-Submitted: {auto_submitted}"
-    precedence = _header(message, "precedence")
-    if precedence and precedence.lower() in _BULK_PRECEDENCE:
-        return f"Precedence: {precedence}"
-    for name in ("x-autoreply", "x-autorespond"):
-        value = _header(message, name)
-        if value:
-            return f"{name}: {value}"
-    content_type = _header(message, "content-type") or ""
-    if "multipart/report" in content_type.lower() or _BOUNCE_SENDER.match(
-        message.from_address or ""
-    ):
+    # Mail headers (Auto-Submitted, Precedence, X-Autoreply...) are judged by the
+    # helpdesk itself: Zammad's postmaster filter sets is-auto-response from them
+    # (app/models/channel/filter/auto_response_check.rb), and no webhook payload
+    # carries the headers. What is left to judge is what the payload does carry.
+    if _BOUNCE_SENDER.match(message.from_address or ""):
         return "a delivery-status bounce"
     if _BOUNCE_SUBJECT.match(message.subject):
         return f"a bounce (subject '{message.subject}')"

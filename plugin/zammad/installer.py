@@ -28,6 +28,7 @@ from plugin.zammad.provision import (
     desired_attribute,
     desired_calendars,
     desired_slas,
+    desired_tags,
     desired_triggers,
     desired_webhook,
     find,
@@ -128,7 +129,36 @@ class Installer:
                     f"{', '.join(step.changes)}: run 'ticket-warden install'"
                 )
         lines += self._sla_order_problems()
+        lines += self._attribute_problems()
         return lines
+
+    def _our_attribute(self) -> Mapping[str, Any] | None:
+        return find(self._list("attribute"), self._policy.due_date_attribute)
+
+    def _attribute_awaits_migration(self) -> bool:
+        """ObjectManager::Attribute flags: created or changed, columns not made yet."""
+        held = self._our_attribute()
+        return held is not None and any(
+            held.get(flag) for flag in ("to_create", "to_migrate", "to_config", "to_delete")
+        )
+
+    def _attribute_problems(self) -> list[str]:
+        """A due-date attribute that Zammad would still drop from ticket updates."""
+        name = self._policy.due_date_attribute
+        if self._our_attribute() is None:
+            return []  # Reported as missing above.
+        if self._attribute_awaits_migration():
+            return [
+                f"attribute '{name}' awaits Zammad's database migration: run 'ticket-warden "
+                "install' (or Admin > Objects > Update database), then restart Zammad"
+            ]
+        tickets = self._call("GET", "/api/v1/tickets?per_page=1&page=1")
+        if isinstance(tickets, list) and tickets and name not in tickets[0]:
+            return [
+                f"attribute '{name}' is migrated but Zammad does not use it yet: restart "
+                "Zammad (e.g. 'systemctl restart zammad'); until then due dates are dropped"
+            ]
+        return []
 
     def _sla_order_problems(self) -> list[str]:
         marker = self._manifest.zammad.marker
@@ -181,7 +211,7 @@ class Installer:
         attribute_changed = any(
             step.kind == "attribute" and step.action != "unchanged" for step in outcome.steps
         )
-        if attribute_changed and not dry_run:
+        if (attribute_changed or self._attribute_awaits_migration()) and not dry_run:
             self._call("POST", MIGRATIONS_PATH)
             outcome.notes.append(RESTART_NOTE)
         return outcome
@@ -198,6 +228,8 @@ class Installer:
     ) -> list[Desired]:
         if kind == "attribute":
             return [desired_attribute(self._manifest, self._policy)]
+        if kind == "tag":
+            return desired_tags(self._policy)
         if kind == "webhook":
             if not webhook_url:
                 raise InstallError(

@@ -132,7 +132,6 @@ def _is_own(article: ZammadArticle, bot_login: str | None) -> bool:
 
 
 def _message(article: ZammadArticle, bot_login: str | None) -> Message:
-    headers = article.preferences.get("headers")
     return Message(
         id=article.id,
         channel=(article.type or "").strip().lower(),
@@ -146,7 +145,6 @@ def _message(article: ZammadArticle, bot_login: str | None) -> Message:
         internal=article.internal,
         created_at=aware(article.created_at),
         attachment_count=len(article.attachments),
-        headers={str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
         is_auto_response=bool(article.preferences.get("is-auto-response")),
         written_by_bot=_is_own(article, bot_login),
     )

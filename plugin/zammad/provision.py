@@ -1,8 +1,11 @@
 """What ticket-warden provisions in Zammad, as data: desired objects and the plan to reach them.
 
 Pure functions over the manifest, the policy and what Zammad holds now; the
-installer does the I/O. Shapes follow Zammad's API docs (object manager
-attributes, webhooks, triggers, calendars, SLAs).
+installer does the I/O. Every key sent is a column Zammad stores: its
+``param_cleanup`` drops any other key and still answers 200, so a key it does
+not store would show as drift on every ``check`` (calendars and SLAs have no
+``note``, webhooks no ``http_method``: db/migrate/20120101000001_create_base.rb
+and 20120101000010_create_ticket.rb).
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from plugin.manifest import Manifest
 from plugin.names import Clock, Flag
 from plugin.policy import Policy, Weekday
 
-Kind = Literal["attribute", "webhook", "trigger", "calendar", "sla"]
+Kind = Literal["attribute", "tag", "webhook", "trigger", "calendar", "sla"]
 Action = Literal["create", "update", "unchanged", "delete"]
 
 # Creation order: triggers need the webhook's id, SLAs the calendars' ids.
-INSTALL_ORDER: tuple[Kind, ...] = ("attribute", "webhook", "trigger", "calendar", "sla")
+INSTALL_ORDER: tuple[Kind, ...] = ("attribute", "tag", "webhook", "trigger", "calendar", "sla")
 PATHS: Mapping[Kind, str] = {
     "attribute": "/api/v1/object_manager_attributes",
+    # Tag.tag_allowed?: with the tag_new setting off, only admin.tag may add a tag
+    # that does not exist yet, so install creates them (tags_controller#admin_create).
+    "tag": "/api/v1/tag_list",
     "webhook": "/api/v1/webhooks",
     "trigger": "/api/v1/triggers",
     "calendar": "/api/v1/calendars",
@@ -88,6 +94,12 @@ def desired_attribute(manifest: Manifest, policy: Policy) -> Desired:
     return Desired("attribute", policy.due_date_attribute, payload)
 
 
+def desired_tags(policy: Policy) -> list[Desired]:
+    """Every tag the policy may write, so that tags can be added with tag_new off."""
+    names = {policy.tag(flag) for flag in Flag} | {policy.tier_tag(tier) for tier in policy.tiers}
+    return [Desired("tag", name, {"name": name}) for name in sorted(names)]
+
+
 def webhook_endpoint(manifest: Manifest, base_url: str) -> str:
     """The receiver URL: ``base_url`` as given, or with the manifest's path when it has none."""
     url = base_url.rstrip("/")
@@ -101,7 +113,6 @@ def desired_webhook(manifest: Manifest, endpoint: str, secret: str) -> Desired:
     payload = {
         "name": spec.name,
         "endpoint": endpoint,
-        "http_method": "post",
         "signature_token": secret,
         "ssl_verify": spec.ssl_verify,
         "customized_payload": False,
@@ -169,7 +180,7 @@ def desired_calendars(manifest: Manifest, policy: Policy, today: date) -> dict[C
     always = {
         day: {"active": True, "timeframes": [["00:00", "23:59"]]} for day in _ZAMMAD_DAYS.values()
     }
-    common = {"timezone": policy.timezone, "ical_url": "", "note": manifest.zammad.note}
+    common = {"timezone": policy.timezone, "ical_url": ""}
     return {
         Clock.OFFICE_HOURS: Desired(
             "calendar",
@@ -269,6 +280,8 @@ def owned(
 ) -> list[Mapping[str, Any]]:
     """The objects of ``kind`` that ticket-warden made (by its marker), nothing else."""
     marker = manifest.zammad.marker
+    if kind == "tag":
+        return []  # Tags stay: tickets carry them, and an admin may filter on them.
     if kind == "attribute":
         return [
             obj

@@ -5,6 +5,12 @@ ticket ticket-warden never handled carries none of the policy's tier tags; for
 each such ticket in the window this rebuilds the webhook payload Zammad would
 have sent (ticket, customer, organization, latest customer article) so the
 ordinary executor can apply it. Everything here reads; applying is the caller's.
+
+Tickets are found with a search by selector ``condition`` and no full-text query:
+Zammad then searches its database whether or not Elasticsearch runs (``CanSearch``
+uses the index only for a query; ``app/models/ticket/search.rb``). A query such
+as ``created_at:>now-30m`` is Elasticsearch syntax: without it Zammad matches the
+text against titles and articles and silently finds nothing.
 """
 
 from __future__ import annotations
@@ -30,18 +36,46 @@ def parse_window(text: str) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
-def search_query(window: timedelta) -> str:
-    """Zammad's search syntax (Elasticsearch date math) for tickets created in ``window``."""
+# Zammad's search answers at most 200 tickets a page (paginate_with(max: 200)).
+PAGE_SIZE = 200
+SEARCH_PATH = "database search by condition (works with or without Elasticsearch)"
+
+
+def created_within(window: timedelta) -> dict[str, Any]:
+    """The selector for tickets created in the last ``window`` (lib/selector/sql.rb:
+    'within last (relative)' is created_at BETWEEN now - N AND now)."""
     minutes = max(1, int(window.total_seconds() // 60))
-    return f"created_at:>now-{minutes}m"
+    return {
+        "ticket.created_at": {
+            "operator": "within last (relative)",
+            "value": minutes,
+            "range": "minute",
+        }
+    }
+
+
+def tickets_created_within(
+    client: ZammadClient, window: timedelta, *, limit: int
+) -> Iterator[dict[str, Any]]:
+    """Every ticket created in ``window``, oldest first, page after page, at most ``limit``."""
+    condition = created_within(window)
+    seen = 0
+    page = 1
+    while seen < limit:
+        tickets = client.search_by_condition(condition, page=page, per_page=PAGE_SIZE)
+        yield from tickets[: limit - seen]
+        seen += len(tickets)
+        if len(tickets) < PAGE_SIZE:
+            return
+        page += 1
 
 
 def missed_payloads(
-    client: ZammadClient, policy: Policy, window: timedelta, *, limit: int = 500
+    client: ZammadClient, policy: Policy, window: timedelta, *, limit: int = 5000
 ) -> Iterator[tuple[int, ZammadPayload | None]]:
     """Each ticket of the window: its id and, when never handled, the payload to apply."""
     tier_tags = {policy.tier_tag(name) for name in policy.tiers}
-    for ticket in client.search_tickets(search_query(window), limit):
+    for ticket in tickets_created_within(client, window, limit=limit):
         ticket_id = int(ticket["id"])
         if tier_tags & set(client.tags(ticket_id)):
             yield ticket_id, None
