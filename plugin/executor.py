@@ -183,14 +183,9 @@ class Executor:
             else:
                 replied = ()  # Not told after all: the bot's memory must not say it was.
         applied.errors.extend(plan.problems)
-        note = None
-        if plan.note is not None:
-            trailer = note_trailer(
-                plan.article_id, replied, () if helpdesk.keeps_tags else plan.tags
-            )
-            note = "\n".join([plan.note, *applied.errors, trailer])
-        if plan.fields or note is not None:
-            self._update(applied, ticket_id, plan, note)
+        trailer = note_trailer(plan.article_id, replied, () if helpdesk.keeps_tags else plan.tags)
+        if plan.fields or plan.note is not None:
+            self._update(applied, ticket_id, plan, trailer)
         for tag in plan.add_tags if helpdesk.keeps_tags else ():
             if self._attempt(applied, f"tag {tag}", helpdesk.add_tag, ticket_id, tag):
                 applied.writes.append(f"tag +{tag}")
@@ -199,17 +194,23 @@ class Executor:
                 applied.writes.append(f"tag -{tag}")
         return applied
 
-    def _update(self, applied: Applied, ticket_id: int, plan: Plan, note: str | None) -> None:
+    def _update(self, applied: Applied, ticket_id: int, plan: Plan, trailer: str) -> None:
         """The ticket update carrying the note; if the helpdesk refuses the fields, the
         note still goes in alone, saying so. A due date the helpdesk did not keep is an
         error (Zammad drops an attribute it does not know yet and still answers 200)."""
         stored: list[datetime | None] = []
 
+        def note() -> str | None:
+            """The note with every error so far; the trailer stays its last line."""
+            if plan.note is None:
+                return None
+            return "\n".join([plan.note, *applied.errors, trailer])
+
         def write(ticket_id: int, fields: dict[str, str]) -> None:
-            stored.append(self._helpdesk.update_ticket(ticket_id, fields, note))
+            stored.append(self._helpdesk.update_ticket(ticket_id, fields, note()))
 
         if self._attempt(applied, "ticket update", write, ticket_id, plan.fields):
-            if note is not None:
+            if plan.note is not None:
                 applied.writes.append("internal note")
             if plan.fields:
                 applied.writes.append(
@@ -219,10 +220,9 @@ class Executor:
             if wanted is not None and (stored[0] is None or zammad_time(stored[0]) != wanted):
                 applied.errors.append(due_attribute_missing(self._policy.due_date_attribute))
             return
-        if note is not None and plan.fields:
-            note = "\n".join([note, applied.errors[-1]])
-            if self._attempt(applied, "note", write, ticket_id, {}):
-                applied.writes.append("internal note")
+        refused_fields_only = plan.note is not None and plan.fields
+        if refused_fields_only and self._attempt(applied, "note", write, ticket_id, {}):
+            applied.writes.append("internal note")
 
     @staticmethod
     def _attempt(

@@ -214,6 +214,7 @@ def test_fields_the_helpdesk_refuses_leave_the_note_in_alone(executor, helpdesk)
     applied = apply(executor, helpdesk, "gold-urgent-email")
     (note,) = helpdesk.written("post_note")
     assert "ticket update not written: No lookup value found for 'priority'" in note
+    assert note.endswith("[ticket-warden article=901 replied=]")  # the trailer stays last
     assert applied.writes[-1] == "tag +sla-gold" and "internal note" in applied.writes
 
 

@@ -25,6 +25,7 @@ from plugin.zammad.provision import (
     Desired,
     Kind,
     Step,
+    awaits_migration,
     desired_attribute,
     desired_calendars,
     desired_slas,
@@ -132,22 +133,13 @@ class Installer:
         lines += self._attribute_problems()
         return lines
 
-    def _our_attribute(self) -> Mapping[str, Any] | None:
-        return find(self._list("attribute"), self._policy.due_date_attribute)
-
-    def _attribute_awaits_migration(self) -> bool:
-        """ObjectManager::Attribute flags: created or changed, columns not made yet."""
-        held = self._our_attribute()
-        return held is not None and any(
-            held.get(flag) for flag in ("to_create", "to_migrate", "to_config", "to_delete")
-        )
-
     def _attribute_problems(self) -> list[str]:
         """A due-date attribute that Zammad would still drop from ticket updates."""
         name = self._policy.due_date_attribute
-        if self._our_attribute() is None:
+        held = find(self._list("attribute"), name)
+        if held is None:
             return []  # Reported as missing above.
-        if self._attribute_awaits_migration():
+        if awaits_migration(held):
             return [
                 f"attribute '{name}' awaits Zammad's database migration: run 'ticket-warden "
                 "install' (or Admin > Objects > Update database), then restart Zammad"
@@ -192,8 +184,13 @@ class Installer:
         webhook_url = self._webhook_url
         webhook_id = NEW_ID
         calendar_ids: dict[Clock, int] = {}
+        pending_migration = False
         for kind in INSTALL_ORDER:
             existing = self._list(kind)
+            if kind == "attribute":
+                pending_migration = awaits_migration(
+                    find(existing, self._policy.due_date_attribute)
+                )
             if kind == "webhook" and checking and not webhook_url:
                 held = find(existing, self._manifest.zammad.objects.webhook.name)
                 webhook_url = str(held["endpoint"]) if held else "https://unknown"
@@ -211,7 +208,7 @@ class Installer:
         attribute_changed = any(
             step.kind == "attribute" and step.action != "unchanged" for step in outcome.steps
         )
-        if (attribute_changed or self._attribute_awaits_migration()) and not dry_run:
+        if (attribute_changed or pending_migration) and not dry_run:
             self._call("POST", MIGRATIONS_PATH)
             outcome.notes.append(RESTART_NOTE)
         return outcome

@@ -253,6 +253,14 @@ def _differs(wanted: Any, held: Any) -> bool:
     return bool(wanted != held)
 
 
+def awaits_migration(attribute: Mapping[str, Any] | None) -> bool:
+    """An object-manager attribute created or changed whose column Zammad has not made
+    yet (ObjectManager::Attribute's to_create/to_migrate/to_config/to_delete flags)."""
+    return attribute is not None and any(
+        attribute.get(flag) for flag in ("to_create", "to_migrate", "to_config", "to_delete")
+    )
+
+
 def find(objects: Iterable[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
     """The object called ``name`` among ``objects``, if any."""
     return next((obj for obj in objects if obj.get("name") == name), None)
