@@ -18,7 +18,6 @@ from typing import Any, NoReturn
 
 import requests
 from pydantic import ValidationError
-from werkzeug.serving import make_server
 
 from plugin import __version__
 from plugin.django_helpdesk.client import DjangoHelpdeskClient
@@ -45,6 +44,9 @@ from plugin.zammad.reconcile import parse_window
 EXIT_USAGE = 2
 # An idle SQLite consumer polls at most this many seconds apart (huey backs off to 10 s).
 CONSUMER_MAX_DELAY = 0.5
+# Threads answering HTTP; requests are read on waitress's event loop first, so these
+# only run the (short) route handlers.
+HTTP_THREADS = 8
 
 
 class CliError(Exception):
@@ -240,40 +242,65 @@ def _settings() -> Settings:
         _fail(f"{name}: {first['msg']}")
 
 
-def _runtime(settings: Settings) -> Runtime:
+def _runtime(settings: Settings, *, open_demo: bool | None = None) -> Runtime:
+    """The runtime; with ``open_demo`` given, first the check that it may serve HTTP."""
     try:
-        settings.check_can_serve()
+        if open_demo is not None:
+            settings.check_can_serve(open_demo=open_demo)
         return build_runtime(settings)
     except (SettingsError, PolicyError) as exc:
         _fail(str(exc))
 
 
 def _describe(settings: Settings, runtime: Runtime) -> str:
+    helpdesk_url = (
+        settings.django_helpdesk_url
+        if settings.helpdesk == "django-helpdesk"
+        else settings.zammad_url
+    )
     mode = (
         "dry-run (decisions recorded locally, nothing written)"
         if runtime.dry_run
-        else (f"live, writing to {settings.zammad_url}")
+        else (f"live, writing to {settings.helpdesk} at {helpdesk_url}")
     )
     policy = str(settings.policy) if settings.policy else "built-in xstore policy"
     return f"{mode}; policy: {policy}; store: {settings.store}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Receiver and worker in one process, for a single machine."""
-    from webhooks.app import create_app  # noqa: PLC0415 - the CLI's other commands need no Flask
+    """Receiver and worker in one process, for a single machine (waitress, bounded)."""
+    # The CLI's other commands need no web stack.
+    from webhooks.app import DJANGO_HELPDESK_PATH, WEBHOOK_PATH, create_app  # noqa: PLC0415
+    from webhooks.server import make_server  # noqa: PLC0415
 
     settings = _settings()
-    runtime = _runtime(settings)
+    open_demo = settings.is_open_demo(args.host)
+    runtime = _runtime(settings, open_demo=open_demo)
     configure_logging(settings.log_format)
-    app = create_app(settings, runtime)
+    app = create_app(settings, runtime, open_demo=open_demo)
     try:
-        server = make_server(args.host, args.port, app, threaded=True)
+        server = make_server(
+            app,
+            args.host,
+            args.port,
+            threads=HTTP_THREADS,
+            max_body_bytes=settings.max_body_bytes,
+        )
     except OSError as exc:
         _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    url = f"http://{args.host}:{server.server_port}/webhooks/zammad"
+    threading.Thread(target=server.run, name="http", daemon=True).start()
+    route = DJANGO_HELPDESK_PATH if settings.helpdesk == "django-helpdesk" else WEBHOOK_PATH
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{server.getsockname()[1]}{route}"
     print(f"ticket-warden {__version__} receiving on {url}", file=sys.stderr, flush=True)
     print(_describe(settings, runtime), file=sys.stderr, flush=True)
+    if open_demo:
+        print(
+            "open demo: no helpdesk and loopback only, so webhooks need no signature and "
+            "/decisions no token",
+            file=sys.stderr,
+            flush=True,
+        )
     runtime.requeue_pending()
     consumer = runtime.huey.create_consumer(
         workers=settings.workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
@@ -281,7 +308,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         consumer.run()  # Until SIGINT or SIGTERM.
     finally:
-        server.shutdown()
+        server.close()
     return 0
 
 

@@ -60,9 +60,16 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch_queue(self, depth: Callable[[], int]) -> None:
-        """Report the queue depth by asking ``depth`` at each scrape."""
+        self.dead = Gauge(
+            "ticket_warden_dead_deliveries",
+            "Deliveries given up on (ticket-warden requeue DELIVERY tries one again).",
+            registry=self.registry,
+        )
+
+    def watch_queue(self, depth: Callable[[], int], dead: Callable[[], int]) -> None:
+        """Report the queue depth and the dead deliveries by asking at each scrape."""
         self.queue_depth.set_function(depth)
+        self.dead.set_function(dead)
 
     def observe_call(self, method: str, path: str, status: str, seconds: float) -> None:
         self.helpdesk_calls.labels(method, path_template(path), status).observe(seconds)

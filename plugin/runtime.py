@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
+from plugin.api_client import ClientOptions
 from plugin.django_helpdesk.client import DjangoHelpdeskClient
 from plugin.django_helpdesk.helpdesk import DjangoHelpdesk
 from plugin.django_helpdesk.payload import HELPDESK_NAME as DJANGO_HELPDESK
@@ -34,6 +35,7 @@ from plugin.helpdesk import Helpdesk
 from plugin.metrics import Metrics
 from plugin.model import Event
 from plugin.policy import Policy, load_policy
+from plugin.readiness import BackgroundCheck
 from plugin.settings import Settings
 from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
@@ -51,6 +53,10 @@ UNCERTAIN_WRITE_FACTOR = 3
 SWEEP_NAME = "ticket_warden.sweep"
 SWEEP_AFTER_SECONDS = 15 * 60
 RECONCILE_NAME = "ticket_warden.reconcile"
+# Readiness: a result this fresh is answered as it is; a caller waits this long at most.
+READY_FRESH_SECONDS = 5.0
+READY_WAIT_SECONDS = 1.0
+PROBE_TIMEOUT_SECONDS = 2.0
 
 
 def delivery_id_for(header: str | None, body: bytes) -> str:
@@ -84,10 +90,13 @@ class Runtime:
     zammad: ZammadClient | None = None
     # The bot's own login in the helpdesk, asked for when first needed.
     bot_login: Callable[[], str | None] = lambda: None
+    # The helpdesk as readiness sees it: a short timeout and a single attempt.
+    probe: Helpdesk | None = None
+    _readiness: BackgroundCheck | None = field(default=None, init=False)
     _task: TaskWrapper = field(init=False)
 
     def __post_init__(self) -> None:
-        self.metrics.watch_queue(lambda: len(self.store.pending()))
+        self.metrics.watch_queue(lambda: len(self.store.pending()), self.store.dead_count)
 
         def process_delivery(delivery_id: str) -> None:
             self._run_task(delivery_id)
@@ -145,35 +154,53 @@ class Runtime:
         except LockTimeoutError as exc:
             raise RetryTask(str(exc), delay=LOCK_RETRY_DELAY) from exc
         except (HelpdeskError, HelpdeskUnavailableError) as exc:
-            attempts = self.store.count_attempt(delivery_id)
-            context = {"delivery": delivery_id}
-            if not _worth_retrying(exc) or attempts > self.settings.retries:
-                log.error(
-                    "delivery %s failed for good after %d attempts: %s",
-                    delivery_id,
-                    attempts,
-                    exc,
-                    extra=context,
-                )
-                self.store.finish(delivery_id, error=str(exc))
-                self.metrics.decisions.labels("failed").inc()
-                return
-            self.metrics.retries.inc()
-            delay = min(self.settings.retry_delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY)
-            if isinstance(exc, HelpdeskUnavailableError) and exc.uncertain:
-                # A write whose answer never came may still land: give it time to show
-                # before the executor reads the ticket again, or it would write twice.
-                delay = max(delay, self._uncertain_wait())
-            log.warning(
-                "delivery %s: %s; trying again in %g s (attempt %d of %d)",
+            self._retry_or_give_up(delivery_id, exc)
+        except Exception as exc:  # A poison event: no retry can fix it.
+            log.exception(
+                "delivery %s is dead (ticket-warden requeue %s tries it again): %s",
+                delivery_id,
                 delivery_id,
                 exc,
-                delay,
+                extra={"delivery": delivery_id},
+            )
+            self.store.finish(delivery_id, error=f"{type(exc).__name__}: {exc}")
+            self.metrics.decisions.labels("failed").inc()
+
+    def _retry_or_give_up(
+        self, delivery_id: str, exc: HelpdeskError | HelpdeskUnavailableError
+    ) -> None:
+        """Queue a delivery again after helpdesk trouble, or give it up for good."""
+        attempts = self.store.count_attempt(delivery_id)
+        context = {"delivery": delivery_id}
+        if not _worth_retrying(exc) or attempts > self.settings.retries:
+            log.error(
+                "delivery %s failed for good after %d attempts (ticket-warden requeue %s "
+                "tries it again): %s",
+                delivery_id,
                 attempts,
-                self.settings.retries + 1,
+                delivery_id,
+                exc,
                 extra=context,
             )
-            raise RetryTask(str(exc), delay=delay) from exc
+            self.store.finish(delivery_id, error=str(exc))
+            self.metrics.decisions.labels("failed").inc()
+            return
+        self.metrics.retries.inc()
+        delay = min(self.settings.retry_delay_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+        if isinstance(exc, HelpdeskUnavailableError) and exc.uncertain:
+            # A write whose answer never came may still land: give it time to show
+            # before the executor reads the ticket again, or it would write twice.
+            delay = max(delay, self._uncertain_wait())
+        log.warning(
+            "delivery %s: %s; trying again in %g s (attempt %d of %d)",
+            delivery_id,
+            exc,
+            delay,
+            attempts,
+            self.settings.retries + 1,
+            extra=context,
+        )
+        raise RetryTask(str(exc), delay=delay) from exc
 
     def process(self, delivery_id: str) -> None:
         """Decide (and in live mode, write back) one delivery, once."""
@@ -193,8 +220,9 @@ class Runtime:
             # The last try gives up a reply the helpdesk keeps refusing, so the rest lands.
             last_try = current.attempts >= self.settings.retries
             applied = self._guarded(lease, partial(self._apply, event, last_try=last_try))
-            self.store.record(_entry(delivery_id, event, applied, dry_run=self.dry_run))
-            self.store.finish(delivery_id)
+            self.store.finish(
+                delivery_id, entry=_entry(delivery_id, event, applied, dry_run=self.dry_run)
+            )
         decision = applied.decision
         self.metrics.decisions.labels("skipped" if decision.skipped else "applied").inc()
         for tag in decision.tags:
@@ -250,15 +278,22 @@ class Runtime:
         return UNCERTAIN_WRITE_FACTOR * self.settings.timeout_seconds
 
     def readiness_problems(self) -> list[str]:
-        """Why this process cannot do its work now (empty when ready)."""
+        """Why this process cannot do its work now (empty when ready), from the last
+        background check: answers within a second whatever the store or helpdesk does."""
+        if self._readiness is None:
+            self._readiness = BackgroundCheck(self._check_readiness, fresh_for=READY_FRESH_SECONDS)
+        return self._readiness.latest(wait=READY_WAIT_SECONDS)
+
+    def _check_readiness(self) -> list[str]:
         problems = []
         try:
             self.store.pending()
         except Exception as exc:  # Any failure of the store means "not ready".
             problems.append(f"store: {type(exc).__name__}")
-        if self.helpdesk is not None and not self.dry_run:
+        probe = self.probe or self.helpdesk
+        if probe is not None and not self.dry_run:
             try:
-                problems += [f"helpdesk: {problem}" for problem in self.helpdesk.ping()]
+                problems += [f"helpdesk: {problem}" for problem in probe.ping()]
             except (HelpdeskError, HelpdeskUnavailableError) as exc:
                 problems.append(f"helpdesk: {exc}")
         return problems
@@ -322,24 +357,35 @@ def _entry(delivery_id: str, event: Event, applied: Applied, *, dry_run: bool) -
     }
 
 
-def _django_helpdesk(
-    settings: Settings, policy: Policy, session: requests.Session | None, metrics: Metrics
-) -> DjangoHelpdesk:
-    assert settings.django_helpdesk_url and settings.django_helpdesk_user  # has_helpdesk
-    assert settings.django_helpdesk_password
-    client = DjangoHelpdeskClient(
-        settings.django_helpdesk_url,
-        settings.django_helpdesk_user,
-        settings.django_helpdesk_password.get_secret_value(),
-        session or requests.Session(),
-        timeout=settings.timeout_seconds,
-        on_call=metrics.observe_call,
+def _helpdesk(
+    settings: Settings,
+    policy: Policy,
+    session: requests.Session,
+    **options: Unpack[ClientOptions],
+) -> ZammadHelpdesk | DjangoHelpdesk:
+    """The configured helpdesk over a client tuned with ``options``."""
+    if settings.helpdesk == DJANGO_HELPDESK:
+        assert settings.django_helpdesk_url and settings.django_helpdesk_user  # has_helpdesk
+        assert settings.django_helpdesk_password
+        django_client = DjangoHelpdeskClient(
+            settings.django_helpdesk_url,
+            settings.django_helpdesk_user,
+            settings.django_helpdesk_password.get_secret_value(),
+            session,
+            **options,
+        )
+        return DjangoHelpdesk(
+            django_client,
+            bot_user_id=settings.django_helpdesk_bot_user_id,
+            due_attribute=policy.due_date_attribute,
+            priorities=policy.django_helpdesk_priorities,
+        )
+    assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
+    zammad_client = ZammadClient(
+        settings.zammad_url, settings.zammad_token.get_secret_value(), session, **options
     )
-    return DjangoHelpdesk(
-        client,
-        bot_user_id=settings.django_helpdesk_bot_user_id,
-        due_attribute=policy.due_date_attribute,
-        priorities=policy.django_helpdesk_priorities,
+    return ZammadHelpdesk(
+        zammad_client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
     )
 
 
@@ -362,6 +408,7 @@ def build_runtime(
     metrics = Metrics()
     executor = None
     zammad_client = None
+    probe: Helpdesk | None = None
 
     # The bot's login marks its own articles; Zammad is asked for it when not configured.
     def configured_login() -> str | None:
@@ -369,22 +416,27 @@ def build_runtime(
 
     bot_login: Callable[[], str | None] = configured_login
     if not settings.is_dry_run:
-        if helpdesk is None and settings.helpdesk == DJANGO_HELPDESK:
-            helpdesk = _django_helpdesk(settings, policy, session, metrics)
         if helpdesk is None:
-            assert settings.zammad_url and settings.zammad_token  # is_dry_run says so
-            zammad_client = ZammadClient(
-                settings.zammad_url,
-                settings.zammad_token.get_secret_value(),
+            built = _helpdesk(
+                settings,
+                policy,
                 session or requests.Session(),
                 timeout=settings.timeout_seconds,
                 on_call=metrics.observe_call,
             )
-            zammad = ZammadHelpdesk(
-                zammad_client, due_attribute=policy.due_date_attribute, bot_login=settings.bot_login
+            # Readiness asks once, briefly: it must answer while the helpdesk hangs.
+            probe = _helpdesk(
+                settings,
+                policy,
+                requests.Session(),
+                timeout=PROBE_TIMEOUT_SECONDS,
+                max_attempts=1,
+                on_call=metrics.observe_call,
             )
-            helpdesk = zammad
-            bot_login = zammad.own_login
+            if isinstance(built, ZammadHelpdesk):
+                zammad_client = built.client
+                bot_login = built.own_login
+            helpdesk = built
         executor = Executor(helpdesk, policy)
     return Runtime(
         settings,
@@ -396,4 +448,5 @@ def build_runtime(
         metrics=metrics,
         zammad=zammad_client,
         bot_login=bot_login,
+        probe=probe,
     )

@@ -6,6 +6,7 @@ anywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     zammad_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    # Reads GET /decisions and the details of /readyz (Authorization: Bearer ...).
+    admin_token: SecretStr | None = None
     # django-helpdesk: its base URL, a staff user for its REST API (basic auth),
     # and that user's id, which marks the bot's own follow-ups.
     django_helpdesk_url: str | None = None
@@ -91,14 +94,43 @@ class Settings(BaseSettings):
 
     def secret_bytes(self) -> bytes | None:
         """The webhook secret as bytes, or None when none (or an empty one) is set."""
-        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
-            return None
-        return self.webhook_secret.get_secret_value().encode("utf-8")
+        return _bytes(self.webhook_secret)
 
-    def check_can_serve(self) -> None:
-        """Fail closed: live mode needs a webhook secret. Raises SettingsError."""
-        if not self.is_dry_run and self.secret_bytes() is None:
-            raise SettingsError(
-                "WARDEN_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks "
-                "for a live helpdesk (set it, or WARDEN_DRY_RUN=true)"
+    def admin_bytes(self) -> bytes | None:
+        """The admin token as bytes, or None when none (or an empty one) is set."""
+        return _bytes(self.admin_token)
+
+    def is_open_demo(self, host: str | None) -> bool:
+        """The one way to run without credentials: no helpdesk at all, served on loopback
+        only. A dry run against a real helpdesk still sees its customers' data."""
+        return not self.has_helpdesk and host is not None and is_loopback(host)
+
+    def check_can_serve(self, *, open_demo: bool = False) -> None:
+        """Fail closed: anything but the open demo needs a webhook secret. Raises
+        SettingsError."""
+        if not open_demo and self.secret_bytes() is None:
+            why = (
+                "for a live helpdesk"
+                if not self.is_dry_run
+                else "beyond the loopback demo without a helpdesk"
             )
+            raise SettingsError(
+                f"WARDEN_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks {why} "
+                "(set it; the demo runs open only on 127.0.0.1 with no helpdesk configured)"
+            )
+
+
+def _bytes(secret: SecretStr | None) -> bytes | None:
+    if secret is None or not secret.get_secret_value():
+        return None
+    return secret.get_secret_value().encode("utf-8")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -105,8 +105,18 @@ class Store(Protocol):
 
     def delivery(self, delivery_id: str) -> Delivery | None: ...
 
-    def finish(self, delivery_id: str, error: str | None = None) -> None:
-        """Mark a delivery done, or failed for good with ``error``."""
+    def finish(
+        self, delivery_id: str, error: str | None = None, entry: dict[str, Any] | None = None
+    ) -> None:
+        """Mark a delivery done, or dead (failed for good) with ``error``; ``entry``, the
+        decision, is recorded in the same transaction, so a crash cannot record it twice."""
+
+    def requeue(self, delivery_id: str) -> bool:
+        """Make a dead delivery pending again, its attempts forgotten; False if it is not
+        a dead delivery this store knows."""
+
+    def dead_count(self) -> int:
+        """How many deliveries were given up on (and not purged or requeued)."""
 
     def count_attempt(self, delivery_id: str) -> int:
         """Count one more failed attempt at a delivery; the total so far."""
@@ -187,12 +197,40 @@ class SqliteStore:
             ).fetchone()
         return Delivery(row[0], bytes(row[1]), row[2], row[3], int(row[4] or 0)) if row else None
 
-    def finish(self, delivery_id: str, error: str | None = None) -> None:
+    def finish(
+        self, delivery_id: str, error: str | None = None, entry: dict[str, Any] | None = None
+    ) -> None:
         with self._connection() as db:
-            db.execute(
-                "UPDATE warden_delivery SET state = ?, finished_at = ?, error = ? WHERE id = ?",
-                (FAILED if error else DONE, time.time(), error, delivery_id),
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if entry is not None:
+                    self._insert_decision(db, entry)
+                db.execute(
+                    "UPDATE warden_delivery SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+                    (FAILED if error else DONE, time.time(), error, delivery_id),
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def requeue(self, delivery_id: str) -> bool:
+        with self._connection() as db:
+            return (
+                db.execute(
+                    "UPDATE warden_delivery SET state = ?, attempts = 0, error = NULL, "
+                    "finished_at = NULL WHERE id = ? AND state = ?",
+                    (PENDING, delivery_id, FAILED),
+                ).rowcount
+                == 1
             )
+
+    def dead_count(self) -> int:
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM warden_delivery WHERE state = ?", (FAILED,)
+            ).fetchone()
+        return int(row[0])
 
     def count_attempt(self, delivery_id: str) -> int:
         with self._connection() as db:
@@ -260,12 +298,14 @@ class SqliteStore:
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._connection() as db:
-            db.execute("INSERT INTO warden_decision (entry) VALUES (?)", (json.dumps(entry),))
-            db.execute(
-                "DELETE FROM warden_decision WHERE seq <= "
-                "(SELECT MAX(seq) FROM warden_decision) - ?",
-                (self._decisions_kept,),
-            )
+            self._insert_decision(db, entry)
+
+    def _insert_decision(self, db: sqlite3.Connection, entry: dict[str, Any]) -> None:
+        db.execute("INSERT INTO warden_decision (entry) VALUES (?)", (json.dumps(entry),))
+        db.execute(
+            "DELETE FROM warden_decision WHERE seq <= (SELECT MAX(seq) FROM warden_decision) - ?",
+            (self._decisions_kept,),
+        )
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._connection() as db:
@@ -333,14 +373,34 @@ class RedisStore:
             int(fields.get(b"attempts") or 0),
         )
 
-    def finish(self, delivery_id: str, error: str | None = None) -> None:
-        pipe = self._redis.pipeline()
+    def finish(
+        self, delivery_id: str, error: str | None = None, entry: dict[str, Any] | None = None
+    ) -> None:
+        pipe = self._redis.pipeline()  # MULTI/EXEC: all of it or none
         key = self._key("delivery", delivery_id)
+        if entry is not None:
+            self._push_decision(pipe, entry)
         pipe.hset(key, "state", FAILED if error else DONE)
         pipe.hset(key, "finished_at", repr(time.time()))
         pipe.hset(key, "error", error or "")
         pipe.zrem(self._key("pending"), delivery_id)
+        if error:
+            pipe.sadd(self._key("dead"), delivery_id)
         pipe.execute()
+
+    def requeue(self, delivery_id: str) -> bool:
+        key = self._key("delivery", delivery_id)
+        if not self._redis.srem(self._key("dead"), delivery_id):
+            return False
+        received = self._redis.hget(key, "received_at")
+        pipe = self._redis.pipeline()
+        pipe.hset(key, mapping={"state": PENDING, "attempts": 0, "error": ""})
+        pipe.zadd(self._key("pending"), {delivery_id: float(received or time.time())})
+        pipe.execute()
+        return True
+
+    def dead_count(self) -> int:
+        return int(self._redis.scard(self._key("dead")))
 
     def count_attempt(self, delivery_id: str) -> int:
         return int(self._redis.hincrby(self._key("delivery", delivery_id), "attempts", 1))
@@ -380,19 +440,32 @@ class RedisStore:
 
     def record(self, entry: dict[str, Any]) -> None:
         pipe = self._redis.pipeline()
+        self._push_decision(pipe, entry)
+        pipe.execute()
+
+    def _push_decision(self, pipe: Any, entry: dict[str, Any]) -> None:
         pipe.lpush(self._key("decisions"), json.dumps(entry))
         pipe.ltrim(self._key("decisions"), 0, self._decisions_kept - 1)
-        pipe.execute()
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         items = self._redis.lrange(self._key("decisions"), 0, limit - 1)
         return [json.loads(item) for item in items]
 
     def purge(self, older_than: float) -> int:
-        return 0  # Delivery keys expire by themselves after ``remember_seconds``.
+        # Delivery keys expire by themselves after ``remember_seconds``; the dead set
+        # forgets the ones gone.
+        dead = self._redis.smembers(self._key("dead"))
+        gone = [item for item in dead if not self._redis.exists(self._key("delivery", _text(item)))]
+        if gone:
+            self._redis.srem(self._key("dead"), *gone)
+        return len(gone)
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _text(item: Any) -> str:
+    return item.decode() if isinstance(item, bytes) else str(item)
 
 
 def open_store(

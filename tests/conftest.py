@@ -20,7 +20,7 @@ from plugin.model import Customer, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy, load_policy
 from tests.fake_zammad import FakeZammad, running
-from tests.serving import SECRET, Served
+from tests.serving import ADMIN_TOKEN, SECRET, Served
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -224,6 +224,7 @@ def serve_env(tmp_path: Path, zammad_server: tuple[FakeZammad, str]) -> dict[str
         "WARDEN_ZAMMAD_URL": url,
         "WARDEN_ZAMMAD_TOKEN": zammad.token,
         "WARDEN_WEBHOOK_SECRET": SECRET,
+        "WARDEN_ADMIN_TOKEN": ADMIN_TOKEN,
         "WARDEN_STORE": str(tmp_path / "warden.sqlite3"),
         "WARDEN_POLICY": str(EXAMPLES / "policy.yaml"),
         "WARDEN_MAX_BODY_BYTES": "65536",

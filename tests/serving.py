@@ -19,6 +19,7 @@ import requests
 from plugin.signature import sign
 
 SECRET = "integration-secret"
+ADMIN_TOKEN = "integration-admin-token"
 DEADLINE = 60.0
 
 
@@ -81,7 +82,7 @@ class Served:
 
     def decisions(self) -> list[dict[str, Any]]:
         base = self.url.rsplit("/webhooks/", 1)[0]
-        auth = {"Authorization": f"Bearer {SECRET}"}
+        auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         response = requests.get(f"{base}/decisions?limit=200", headers=auth, timeout=10)
         result: list[dict[str, Any]] = response.json()["decisions"]
         return result

@@ -10,7 +10,7 @@ from flask import Flask
 
 from plugin.runtime import build_runtime
 from tests.conftest import SAMPLES, load_json
-from tests.test_webhook import SECRET, settings_for
+from tests.test_webhook import ADMIN, SECRET, settings_for
 from webhooks.app import create_app
 
 URL = "/webhooks/django-helpdesk"
@@ -27,7 +27,7 @@ def test_a_new_ticket_is_accepted_with_the_token_and_decided(app: Flask) -> None
     client = app.test_client()
     response = client.post(f"{URL}?token={SECRET}", data=BODY)
     assert response.status_code == 202 and response.json["status"] == "accepted"
-    (entry,) = client.get("/decisions").json["decisions"]
+    (entry,) = client.get("/decisions", headers=ADMIN).json["decisions"]
     assert entry["helpdesk"] == "django-helpdesk" and entry["ticket_number"] == "support-1"
     assert "vague-subject" in entry["decision"]["tags"]
     again = client.post(URL, data=BODY, headers={"X-Warden-Token": SECRET})

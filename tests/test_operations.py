@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
+import plugin.runtime as runtime_module
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError
 from plugin.logs import JsonFormatter, configure_logging
 from plugin.metrics import Metrics, path_template
@@ -51,22 +54,46 @@ def test_metrics_count_webhooks_decisions_and_queue(tmp_path: Path) -> None:
     assert SECRET not in text
 
 
-def test_health_and_readiness(tmp_path: Path) -> None:
+def test_health_and_readiness(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runtime_module, "READY_FRESH_SECONDS", 0.0)  # check on every call
     settings = settings_for(tmp_path)
     dry = create_app(settings, build_runtime(settings, immediate=True)).test_client()
     assert dry.get("/healthz").json["status"] == "ok"
     assert dry.get("/readyz").json == {"status": "ready"}
 
     helpdesk = FakeHelpdesk()
-    live_settings = settings_for(tmp_path, zammad_url="https://h.example", zammad_token="tok")
+    live_settings = settings_for(
+        tmp_path, zammad_url="https://h.example", zammad_token="tok", admin_token="adm"
+    )
     live = create_app(
         live_settings, build_runtime(live_settings, helpdesk=helpdesk, immediate=True)
     )
     assert live.test_client().get("/readyz").status_code == 200
     helpdesk.fail_on["ping"] = HelpdeskUnavailableError("connection refused")
-    answer = live.test_client().get("/readyz")
+    answer = live.test_client().get("/readyz", headers={"Authorization": "Bearer adm"})
     assert answer.status_code == 503
     assert answer.json == {"status": "unready", "problems": ["helpdesk: connection refused"]}
+
+
+def test_readiness_answers_at_once_while_the_helpdesk_hangs(tmp_path: Path) -> None:
+    """A helpdesk that accepts connections and never answers must not hold /readyz."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts (in the backlog), never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    settings = settings_for(tmp_path, zammad_url=url, zammad_token="tok", admin_token="adm")
+    client = create_app(settings, build_runtime(settings, immediate=True)).test_client()
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            answer = client.get("/readyz")
+            assert time.monotonic() - started < 1.5
+            assert answer.status_code == 503
+        time.sleep(runtime_module.PROBE_TIMEOUT_SECONDS + 0.5)  # the probe has timed out
+        answer = client.get("/readyz", headers={"Authorization": "Bearer adm"})
+        assert answer.status_code == 503 and "helpdesk" in answer.json["problems"][0]
+    finally:
+        silent.close()
 
 
 def test_helpdesk_calls_are_measured_by_path_template_and_status() -> None:

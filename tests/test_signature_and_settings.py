@@ -57,10 +57,12 @@ def test_settings_come_from_warden_variables(monkeypatch) -> None:
     settings.check_can_serve()
 
 
-def test_no_helpdesk_means_dry_run_and_a_secret_is_optional() -> None:
+def test_no_helpdesk_means_dry_run_and_a_secret_is_optional_on_loopback_only() -> None:
     settings = Settings(_env_file=None)
     assert settings.is_dry_run and settings.secret_bytes() is None
-    settings.check_can_serve()
+    settings.check_can_serve(open_demo=settings.is_open_demo("127.0.0.1"))
+    with pytest.raises(SettingsError, match="refusing to accept unsigned webhooks"):
+        settings.check_can_serve(open_demo=settings.is_open_demo("0.0.0.0"))
     assert Settings(dry_run=True, zammad_url="https://h.example", zammad_token="t").is_dry_run
 
 

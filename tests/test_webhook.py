@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.errors import SettingsError
+from plugin.errors import HelpdeskUnavailableError, SettingsError
 from plugin.runtime import build_runtime
 from plugin.settings import Settings
 from plugin.signature import sign
@@ -29,6 +29,10 @@ def signed(body: bytes, secret: str = SECRET, delivery: str | None = "d-1") -> d
     return headers
 
 
+ADMIN_TOKEN = "admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
 def body_of(name: str) -> bytes:
     return json.dumps(example_payload(name)).encode()
 
@@ -37,6 +41,7 @@ def settings_for(tmp_path: Path, **values) -> Settings:
     base = {
         "store": str(tmp_path / "store.sqlite3"),
         "webhook_secret": SECRET,
+        "admin_token": ADMIN_TOKEN,
         "policy": EXAMPLES / "policy.yaml",
     }
     return Settings(**(base | values))
@@ -63,7 +68,7 @@ def test_signed_payload_is_accepted_and_decided(client: FlaskClient) -> None:
     response = client.post(URL, data=body, headers=signed(body))
     assert response.status_code == 202
     assert response.json == {"status": "accepted", "delivery": "d-1"}
-    (entry,) = client.get("/decisions").json["decisions"]
+    (entry,) = client.get("/decisions", headers=ADMIN).json["decisions"]
     assert entry["delivery"] == "d-1" and entry["dry_run"] is True
     assert entry["helpdesk"] == "zammad" and entry["ticket_id"] == 107
     assert entry["decision"]["tags"] == ["needs-info", "per-incident", "vague-subject"]
@@ -74,7 +79,7 @@ def test_a_retry_with_the_same_delivery_id_is_a_duplicate(client: FlaskClient) -
     assert client.post(URL, data=body, headers=signed(body)).status_code == 202
     again = client.post(URL, data=body, headers=signed(body))
     assert again.status_code == 200 and again.json["status"] == "duplicate"
-    assert len(client.get("/decisions").json["decisions"]) == 1
+    assert len(client.get("/decisions", headers=ADMIN).json["decisions"]) == 1
 
 
 def test_without_a_delivery_id_the_body_identifies_the_delivery(client: FlaskClient) -> None:
@@ -131,7 +136,7 @@ def test_an_empty_article_is_valid_and_skipped(client: FlaskClient) -> None:
     body = json.dumps(payload).encode()
     response = client.post(URL, data=body, headers=signed(body))
     assert response.status_code == 200 and response.json["status"] == "skipped"
-    assert client.get("/decisions").json["decisions"] == []
+    assert client.get("/decisions", headers=ADMIN).json["decisions"] == []
 
 
 def test_never_a_redirect(client: FlaskClient) -> None:
@@ -160,9 +165,10 @@ def test_unexpected_errors_are_500_json_without_details(app: Flask, caplog) -> N
 
 
 def test_decisions_limit_and_health(client: FlaskClient) -> None:
-    assert client.get("/decisions?limit=0").status_code == 400
-    assert client.get("/decisions?limit=abc").json["error"] == "bad_limit"
-    assert client.get("/healthz").json == {"status": "ok", "dry_run": True, "pending": 0}
+    assert client.get("/decisions?limit=0", headers=ADMIN).status_code == 400
+    assert client.get("/decisions?limit=abc", headers=ADMIN).json["error"] == "bad_limit"
+    health = client.get("/healthz").json
+    assert health == {"status": "ok", "dry_run": True, "pending": 0, "dead": 0}
 
 
 # -- live mode ----------------------------------------------------------------------------
@@ -178,11 +184,51 @@ def test_live_mode_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
         create_app(settings)
 
 
-def test_dry_run_without_a_secret_accepts_unsigned(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, webhook_secret=None)
-    app = create_app(settings, build_runtime(settings, immediate=True))
-    response = app.test_client().post(URL, data=body_of("whatsapp"))
-    assert response.status_code == 202
+def test_only_the_loopback_demo_without_a_helpdesk_runs_open(tmp_path: Path) -> None:
+    demo = settings_for(tmp_path, webhook_secret=None, admin_token=None)
+    assert demo.is_open_demo("127.0.0.1") and demo.is_open_demo("::1")
+    assert not demo.is_open_demo("0.0.0.0") and not demo.is_open_demo("10.1.2.3")
+    app = create_app(demo, build_runtime(demo, immediate=True), open_demo=True)
+    client = app.test_client()
+    assert client.post(URL, data=body_of("whatsapp")).status_code == 202
+    assert len(client.get("/decisions").json["decisions"]) == 1
+    # The same demo on every interface needs the secret to start at all.
+    with pytest.raises(SettingsError, match="WARDEN_WEBHOOK_SECRET is not set"):
+        create_app(demo, open_demo=demo.is_open_demo("0.0.0.0"))
+
+
+def test_a_dry_run_against_a_real_helpdesk_publishes_nothing(tmp_path: Path) -> None:
+    """Decisions name customers and quote replies, dry run or not."""
+    dry = live_settings(tmp_path, dry_run=True, webhook_secret=None)
+    assert dry.is_dry_run and not dry.is_open_demo("127.0.0.1")
+    with pytest.raises(SettingsError, match="WARDEN_WEBHOOK_SECRET is not set"):
+        create_app(dry, open_demo=dry.is_open_demo("127.0.0.1"))
+    settings = live_settings(tmp_path, dry_run=True, admin_token=None)
+    client = create_app(settings, build_runtime(settings, immediate=True)).test_client()
+    assert client.post(URL, data=body_of("whatsapp")).status_code == 401  # unsigned
+    answer = client.get("/decisions", headers={"Authorization": f"Bearer {SECRET}"})
+    assert answer.status_code == 403 and "WARDEN_ADMIN_TOKEN" in answer.json["message"]
+
+
+def test_readiness_details_are_for_the_admin(tmp_path: Path) -> None:
+    helpdesk = FakeHelpdesk()
+    helpdesk.fail_on["ping"] = HelpdeskUnavailableError("cannot reach http://10.9.8.7:3000")
+    settings = live_settings(tmp_path)
+    client = create_app(
+        settings, build_runtime(settings, helpdesk=helpdesk, immediate=True)
+    ).test_client()
+    anonymous = client.get("/readyz")
+    assert anonymous.status_code == 503
+    assert anonymous.json == {"status": "unready", "problems": ["helpdesk: not ready"]}
+    assert "10.9.8.7" not in anonymous.get_data(as_text=True)
+    admin = client.get("/readyz", headers=ADMIN)
+    assert admin.json["problems"] == ["helpdesk: cannot reach http://10.9.8.7:3000"]
+
+
+def test_a_limit_must_be_ascii_digits(client: FlaskClient) -> None:
+    for limit in ("²", "٣", "1e3", "-1"):
+        answer = client.get(f"/decisions?limit={limit}", headers=ADMIN)
+        assert answer.status_code == 400 and answer.json["error"] == "bad_limit"
 
 
 def test_live_mode_writes_through_the_helpdesk(tmp_path: Path) -> None:
@@ -196,6 +242,12 @@ def test_live_mode_writes_through_the_helpdesk(tmp_path: Path) -> None:
     assert client.post(URL, data=body, headers=signed(body)).status_code == 202
     assert helpdesk.tag_sets[101] == {"priority-request", "sla-gold"}
     assert client.get("/decisions").status_code == 401
-    listed = client.get("/decisions", headers={"Authorization": f"Bearer {SECRET}"})
+    # The webhook secret opens nothing but webhooks, with or without "Bearer ".
+    assert (
+        client.get("/decisions", headers={"Authorization": f"Bearer {SECRET}"}).status_code == 401
+    )
+    assert client.get("/decisions", headers={"Authorization": SECRET}).status_code == 401
+    assert client.get("/decisions", headers={"Authorization": ADMIN_TOKEN}).status_code == 401
+    listed = client.get("/decisions", headers=ADMIN)
     (entry,) = listed.json["decisions"]
     assert entry["dry_run"] is False and "internal note" in entry["writes"]

@@ -31,6 +31,7 @@ DELIVERY_HEADER = "X-Zammad-Delivery"
 MAX_LISTED = 200
 WEBHOOK_PATH = "/webhooks/zammad"
 DJANGO_HELPDESK_PATH = "/webhooks/django-helpdesk"
+OPEN_DEMO = "TICKET_WARDEN_OPEN_DEMO"
 
 bp = Blueprint("webhooks", __name__)
 
@@ -122,37 +123,56 @@ def _counted(outcome: str, body: dict[str, str], status: int = 200) -> tuple[Res
     return jsonify(body), status
 
 
+def _admin_allowed() -> bool:
+    """The open demo, or ``Authorization: Bearer <WARDEN_ADMIN_TOKEN>`` (constant time)."""
+    if current_app.config[OPEN_DEMO]:
+        return True
+    token = _runtime().settings.admin_bytes()
+    given = request.headers.get("Authorization", "")
+    if token is None or not given.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(given.removeprefix("Bearer ").encode("utf-8"), token)
+
+
 @bp.get("/decisions")
 def decisions() -> tuple[Response, int]:
-    """Recent decisions, newest first; live mode asks for the webhook secret as a bearer token."""
+    """Recent decisions, newest first: customers' names, addresses and replies, so only
+    for the admin (or the loopback demo without a helpdesk)."""
     runtime = _runtime()
-    secret = runtime.settings.secret_bytes()
-    if not runtime.dry_run and secret is not None:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
-        if not hmac.compare_digest(given, secret):
-            return error(401, "unauthorized", "send 'Authorization: Bearer <webhook secret>'")
+    if not _admin_allowed():
+        if runtime.settings.admin_bytes() is None:
+            return error(403, "forbidden", "set WARDEN_ADMIN_TOKEN to read decisions")
+        return error(401, "unauthorized", "send 'Authorization: Bearer <WARDEN_ADMIN_TOKEN>'")
     limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LISTED:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LISTED:
         return error(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LISTED}")
     return jsonify({"dry_run": runtime.dry_run, "decisions": runtime.store.recent(int(limit))}), 200
 
 
 @bp.get("/healthz")
 def health() -> tuple[Response, int]:
-    """Liveness: the process answers. Also the size of the backlog."""
+    """Liveness: the process answers. Also the backlog and the events given up on."""
     runtime = _runtime()
     return jsonify(
-        {"status": "ok", "dry_run": runtime.dry_run, "pending": len(runtime.store.pending())}
+        {
+            "status": "ok",
+            "dry_run": runtime.dry_run,
+            "pending": len(runtime.store.pending()),
+            "dead": runtime.store.dead_count(),
+        }
     ), 200
 
 
 @bp.get("/readyz")
 def ready() -> tuple[Response, int]:
-    """Readiness: the store answers and, unless dry-run, the helpdesk does too."""
+    """Readiness from the last background check: answers at once whatever the helpdesk
+    does. Anonymous callers learn which part is failing, not its address or error."""
     problems = _runtime().readiness_problems()
-    if problems:
-        return jsonify({"status": "unready", "problems": problems}), 503
-    return jsonify({"status": "ready"}), 200
+    if not problems:
+        return jsonify({"status": "ready"}), 200
+    if not _admin_allowed():
+        problems = sorted({problem.split(":", 1)[0] + ": not ready" for problem in problems})
+    return jsonify({"status": "unready", "problems": problems}), 503
 
 
 @bp.get("/metrics")
@@ -172,11 +192,19 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return error(500, "internal_error", "internal error; the server log has the details")
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    """The receiver; raises SettingsError when it must not start (no secret in live mode)."""
-    settings.check_can_serve()
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, *, open_demo: bool = False
+) -> Flask:
+    """The receiver; raises SettingsError when it must not start.
+
+    ``open_demo`` (only for the loopback demo without a helpdesk, see
+    ``Settings.is_open_demo``) accepts unsigned webhooks and shows decisions to anyone;
+    otherwise webhooks need the secret and decisions the admin token.
+    """
+    settings.check_can_serve(open_demo=open_demo)
     app = Flask("ticket-warden")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config[OPEN_DEMO] = open_demo
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = runtime or build_runtime(settings)
     app.register_blueprint(bp)
@@ -188,7 +216,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
 
 
 def create_app_from_environment(**overrides: Any) -> Flask:
-    """The receiver configured from WARDEN_* variables (for gunicorn's app factory)."""
+    """The receiver configured from WARDEN_* variables (for gunicorn's app factory).
+
+    gunicorn may listen anywhere, so this is never the open demo: webhooks need the
+    secret, decisions the admin token.
+    """
     settings = Settings(**overrides)
     configure_logging(settings.log_format)
     return create_app(settings)

@@ -34,6 +34,11 @@ class ZammadHelpdesk:
         self._configured_login = bot_login
         self._lookups: dict[str, dict[int, str]] = {}
 
+    @property
+    def client(self) -> ZammadClient:
+        """The Zammad client underneath (reconcile searches with it)."""
+        return self._client
+
     @cached_property
     def _me(self) -> dict[str, Any]:
         return self._client.me()
