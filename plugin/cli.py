@@ -373,6 +373,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_requeue(args: argparse.Namespace) -> int:
+    """Queue a dead delivery (one the worker gave up on) once more."""
+    settings = _settings()
+    runtime = _runtime(settings)
+    if not runtime.requeue(args.delivery):
+        _fail(f"no dead delivery '{args.delivery}' in {settings.store} (see /healthz 'dead')")
+    print(f"queued {args.delivery} again; a running worker takes it")
+    return 0
+
+
 def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="Zammad's base URL (default: WARDEN_ZAMMAD_URL)")
     parser.add_argument("--token", help="an admin's API token (default: WARDEN_ZAMMAD_TOKEN)")
@@ -444,6 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run queue workers only")
     worker_cmd.add_argument("--workers", type=int, default=None, help="worker threads")
     worker_cmd.set_defaults(handler=cmd_worker)
+
+    requeue_cmd = commands.add_parser(
+        "requeue", help="try a dead delivery again (its id is in the logs and /decisions)"
+    )
+    requeue_cmd.add_argument("delivery", help="the delivery id (X-Zammad-Delivery)")
+    requeue_cmd.set_defaults(handler=cmd_requeue)
 
     reconcile_cmd = commands.add_parser(
         "reconcile", help="apply customer messages whose webhook never arrived"

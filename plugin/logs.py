@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 CONTEXT_FIELDS = ("delivery", "ticket")
+# Query parameters that carry credentials (django-helpdesk's webhook URL has ?token=).
+_SECRET_PARAMETER = re.compile(
+    r"(?i)((?:^|[?&;\s])(?:token|secret|password|api_key|access_token)=)[^&;\s\"']*"
+)
+# Colour codes some servers put in their log lines.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` with query-string credentials (``token=...``) and colour codes removed."""
+    return _SECRET_PARAMETER.sub(lambda m: m[1] + REDACTED, _ANSI.sub("", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,15 +34,22 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for name in CONTEXT_FIELDS:
             value = getattr(record, name, None)
             if value is not None:
                 entry[name] = value
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Plain text lines with query-string credentials removed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
@@ -38,7 +58,7 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -133,6 +133,13 @@ class Runtime:
         self._task(delivery_id)
         return True
 
+    def requeue(self, delivery_id: str) -> bool:
+        """Queue a dead delivery once more; False when there is no such dead delivery."""
+        if not self.store.requeue(delivery_id):
+            return False
+        self._task(delivery_id)
+        return True
+
     def requeue_pending(self, older_than: float = 0.0) -> int:
         """Queue again what was answered 2xx but never finished (after a crash)."""
         pending = self.store.pending(older_than)

@@ -100,6 +100,10 @@ def test_evaluate_the_zammad_docs_example_on_the_builtin_policy(capsys) -> None:
         ('{"hello": 1}', "is not a Zammad ticket payload: payload has no 'ticket' object"),
         ('{"ticket": {"id": 1}}', "is not a Zammad ticket payload: ticket.number: Field required"),
         ("[1, 2]", "payload must be a JSON object, not list"),
+        (
+            '{"ticket": {"id": 1, "number": "1", "created_at": "9999-12-31T23:59:59Z"}}',
+            "ticket.created_at: Value error, 9999-12-31T23:59:59+00:00 is not a plausible time",
+        ),
     ],
 )
 def test_evaluate_bad_payload_exits_2_with_one_line(

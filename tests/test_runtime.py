@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from huey.exceptions import RetryTask
 
 from plugin.errors import HelpdeskError, HelpdeskUnavailableError
 from plugin.runtime import Runtime, build_runtime, delivery_id_for
 from plugin.settings import Settings
-from plugin.store import DONE, FAILED, PENDING, LockTimeoutError
+from plugin.store import DONE, FAILED, PENDING, LockTimeoutError, open_store
 from tests.conftest import EXAMPLES, FakeHelpdesk, example_payload
+from tests.test_store import REDIS_URL, redis_available
 
 
 @pytest.fixture
@@ -109,3 +114,58 @@ def test_after_an_uncertain_write_the_ticket_stays_locked(runtime: Runtime, help
         runtime._run_task("d1")
     with pytest.raises(LockTimeoutError), runtime.store.lock("ticket-101", wait=0.2):
         pass  # a duplicate delivery for ticket 101 must wait for the write to show
+
+
+def test_a_poison_event_is_dead_not_pending_forever(runtime: Runtime, helpdesk, caplog) -> None:
+    """A failure retries cannot fix ends the delivery: counted dead, requeued by hand."""
+    keep(runtime, helpdesk, "gold-urgent-email", "d1")
+
+    def broken(ticket_id: int):
+        raise OverflowError("date value out of range")
+
+    real = helpdesk.ticket_state
+    helpdesk.ticket_state = broken
+    runtime._run_task("d1")  # no raise: huey would retry it for ever otherwise
+    assert runtime.store.delivery("d1").state == FAILED
+    assert runtime.store.pending() == [] and runtime.store.dead_count() == 1
+    assert "delivery d1 is dead (ticket-warden requeue d1 tries it again)" in caplog.text
+    assert "ticket_warden_dead_deliveries 1.0" in runtime.metrics.exposition().decode()
+
+    helpdesk.ticket_state = real  # fixed (say, a new release): try it again by hand
+    queued = []
+    runtime._task = queued.append
+    assert runtime.requeue("d1") and queued == ["d1"]
+    assert runtime.store.dead_count() == 0
+    runtime.process("d1")
+    assert runtime.store.delivery("d1").state == DONE
+    assert not runtime.requeue("d1") and not runtime.requeue("unknown")
+
+
+def test_a_decision_is_recorded_with_the_end_of_its_delivery_or_not_at_all(
+    runtime: Runtime, helpdesk
+) -> None:
+    """Recording and finishing are one transaction: a crash between them cannot
+    leave a decision recorded for a delivery still pending (and so recorded twice)."""
+    keep(runtime, helpdesk, "gold-urgent-email", "d1")
+    with pytest.raises(sqlite3.Error):  # the update fails after the decision's insert
+        runtime.store.finish(["not", "an", "id"], entry={"delivery": "d1"})
+    assert runtime.store.recent() == []
+    runtime.process("d1")
+    runtime.process("d1")
+    assert [entry["delivery"] for entry in runtime.store.recent()] == ["d1"]
+
+
+@pytest.mark.skipif(not redis_available() and not os.environ.get("CI"), reason="no Redis here")
+def test_dead_deliveries_in_redis(tmp_path: Path) -> None:
+    namespace = f"tw-dead-{uuid.uuid4().hex[:8]}"
+    store = open_store(REDIS_URL, namespace=namespace)
+    try:
+        assert store.accept("d1", b"{}")
+        store.finish("d1", error="OverflowError: out of range")
+        assert store.dead_count() == 1 and store.pending() == []
+        assert store.requeue("d1") and store.pending() == ["d1"] and store.dead_count() == 0
+        assert store.delivery("d1").attempts == 0 and not store.requeue("d1")
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)

@@ -251,3 +251,13 @@ def test_live_mode_writes_through_the_helpdesk(tmp_path: Path) -> None:
     listed = client.get("/decisions", headers=ADMIN)
     (entry,) = listed.json["decisions"]
     assert entry["dry_run"] is False and "internal note" in entry["writes"]
+
+
+@pytest.mark.parametrize("where", ["ticket", "article"])
+def test_a_time_out_of_range_is_refused_at_the_door(client: FlaskClient, where: str) -> None:
+    """Year 9999 would overflow the calendar in the worker, on every retry."""
+    payload = example_payload("gold-urgent-email")
+    payload[where]["created_at"] = "9999-12-31T23:59:59Z"
+    body = json.dumps(payload).encode()
+    answer = client.post(URL, data=body, headers=signed(body))
+    assert answer.status_code == 422 and "is not a plausible time" in answer.json["message"]

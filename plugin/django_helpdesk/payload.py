@@ -10,14 +10,13 @@ To/Cc of a message, so those rules are skipped for it.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plugin.errors import PayloadError
 from plugin.model import Customer, Event, Message, Ticket
-from plugin.moments import aware
+from plugin.moments import PlausibleTime, aware
 from plugin.names import EMAIL_CHANNEL, Sender
 
 HELPDESK_NAME = "django-helpdesk"
@@ -33,7 +32,7 @@ class FollowUp(_Loose):
     title: str = ""
     comment: str | None = ""
     public: bool = True
-    date: datetime | None = None
+    date: PlausibleTime | None = None
 
 
 class HelpdeskTicket(_Loose):
@@ -44,7 +43,7 @@ class HelpdeskTicket(_Loose):
     submitter_email: str | None = None
     status: int | None = None
     priority: int | None = None
-    due_date: datetime | None = None
+    due_date: PlausibleTime | None = None
     followup_set: list[FollowUp] = Field(default_factory=list)
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from plugin.errors import PayloadError
 from plugin.model import Customer, Event, Message, Ticket
-from plugin.moments import aware, parse_api_time
+from plugin.moments import PlausibleTime, aware, parse_api_time
 from plugin.names import Sender
 from plugin.policy import Policy
 
@@ -45,7 +45,7 @@ class ZammadTicket(_Loose):
     id: int
     number: str
     title: str = ""
-    created_at: datetime | None = None
+    created_at: PlausibleTime | None = None
     state: str | None = None
     priority: str | dict[str, Any] | None = None
     customer: ZammadUser | None = None
@@ -71,7 +71,7 @@ class ZammadArticle(_Loose):
     subject: str | None = None
     body: str | None = None
     content_type: str | None = None
-    created_at: datetime | None = None
+    created_at: PlausibleTime | None = None
     attachments: list[Any] = Field(default_factory=list)
     preferences: dict[str, Any] = Field(default_factory=dict)
     created_by: ZammadUser | str | None = None
