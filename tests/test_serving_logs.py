@@ -79,7 +79,7 @@ def test_gunicorn_access_log_has_no_secret(serve_env, tmp_path: Path) -> None:
             "--access-logformat",
             access_format,
             "webhooks:create_app_from_environment()",
-        ],  # fmt: skip
+        ],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
