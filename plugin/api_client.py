@@ -165,7 +165,8 @@ class JsonApiClient:
             sleep=self._sleep,
             reraise=True,
             before_sleep=lambda state: log.warning(
-                "zammad %s %s failed (attempt %d): %s; retrying",
+                "%s %s %s failed (attempt %d): %s; retrying",
+                self.service,
                 method,
                 path,
                 state.attempt_number,

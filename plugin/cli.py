@@ -341,14 +341,29 @@ def cmd_send(args: argparse.Namespace) -> int:
     secret = settings.secret_bytes()
     if secret is not None:
         headers[SIGNATURE_HEADER] = sign(body, secret)
+        if settings.helpdesk == "django-helpdesk":  # it signs nothing: the secret itself
+            headers["X-Warden-Token"] = secret.decode("utf-8")
+    url = receiver_url(args.url, settings)
     try:
-        response = requests.post(
-            args.url, data=body, headers=headers, timeout=30, allow_redirects=False
-        )
+        response = requests.post(url, data=body, headers=headers, timeout=30, allow_redirects=False)
     except requests.RequestException as exc:
-        _fail(f"cannot reach {args.url}: {type(exc).__name__}")
+        _fail(f"cannot reach {url}: {type(exc).__name__}")
     print(f"{response.status_code} {response.text.strip()}")
     return 0 if 200 <= response.status_code < 300 else 1
+
+
+def receiver_url(url: str, settings: Settings) -> str:
+    """``url`` as given, or with the receiver's route when it has no path (as install's
+    ``--webhook-url``)."""
+    if url.rstrip("/").count("/") > 2:
+        return url
+    manifest = load_manifest()
+    route = (
+        manifest.django_helpdesk.webhook.path
+        if settings.helpdesk == "django-helpdesk"
+        else manifest.zammad.objects.webhook.path
+    )
+    return url.rstrip("/") + route
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -472,7 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send_cmd.add_argument("payload", metavar="PAYLOAD.json", help="payload file, or - for stdin")
     send_cmd.add_argument(
-        "--url", default="http://127.0.0.1:8000/webhooks/zammad", help="receiver URL"
+        "--url",
+        default="http://127.0.0.1:8000",
+        help="the receiver: a base URL (the webhook route is added) or the full URL",
     )
     send_cmd.add_argument("--delivery", help="X-Zammad-Delivery id (default: a new one)")
     send_cmd.set_defaults(handler=cmd_send)

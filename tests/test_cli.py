@@ -252,3 +252,12 @@ def test_send_signs_with_the_configured_secret(capsys, monkeypatch, tmp_path: Pa
     assert status == 0 and out.startswith("202 ")
     assert sent["headers"]["X-Zammad-Delivery"] == "x1"
     assert sent["headers"]["X-Hub-Signature"].startswith("sha1=")
+    assert sent["url"] == "http://127.0.0.1:8000/webhooks/zammad"  # the default, a base URL
+    run(capsys, "send", str(PAYLOADS / "whatsapp.json"), "--url", "http://h.example:9000/")
+    assert sent["url"] == "http://h.example:9000/webhooks/zammad"
+    run(capsys, "send", str(PAYLOADS / "whatsapp.json"), "--url", "http://h.example/tw/hook")
+    assert sent["url"] == "http://h.example/tw/hook"
+    monkeypatch.setenv("WARDEN_HELPDESK", "django-helpdesk")
+    run(capsys, "send", str(PAYLOADS / "whatsapp.json"), "--url", "http://h.example")
+    assert sent["url"] == "http://h.example/webhooks/django-helpdesk"
+    assert sent["headers"]["X-Warden-Token"] == "shh"

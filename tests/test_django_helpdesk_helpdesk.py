@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import requests
 import responses
 from responses import matchers
 
+from plugin.cli import _describe as describe
 from plugin.decision import Reply
 from plugin.django_helpdesk.client import DjangoHelpdeskClient
 from plugin.django_helpdesk.helpdesk import DjangoHelpdesk
@@ -19,6 +22,7 @@ from plugin.django_helpdesk.payload import parse_payload, to_event
 from plugin.errors import HelpdeskError
 from plugin.executor import Executor
 from plugin.helpdesk import note_trailer
+from plugin.settings import Settings
 from tests.conftest import SAMPLES, load_json
 
 BASE = "http://helpdesk.example"
@@ -141,3 +145,27 @@ def test_the_executor_writes_a_decision_into_django_helpdesk(example_policy, hel
     )
     fields = json.loads(patch.calls[0].request.body)
     assert fields["priority"] == 2 and fields["due_date"].endswith("Z")
+
+
+@responses.activate
+def test_retries_are_logged_under_the_helpdesks_own_name(caplog) -> None:
+    client = DjangoHelpdeskClient(BASE, "bot", "pw", requests.Session(), sleep=lambda _: None)
+    responses.get(f"{BASE}/api/tickets/1/", status=503, json={})
+    responses.get(f"{BASE}/api/tickets/1/", json=TICKET)
+    with caplog.at_level(logging.WARNING):
+        client.ticket(1)
+    assert "django-helpdesk GET /api/tickets/1/ failed (attempt 1)" in caplog.text
+    assert "zammad" not in caplog.text.lower()
+
+
+def test_the_serve_banner_names_the_helpdesk_it_writes_to() -> None:
+    settings = Settings(
+        helpdesk="django-helpdesk",
+        django_helpdesk_url="https://desk.example",
+        django_helpdesk_user="bot",
+        django_helpdesk_password="pw",
+        webhook_secret="s",
+    )
+    runtime = SimpleNamespace(dry_run=False)
+    banner = describe(settings, runtime)  # type: ignore[arg-type]
+    assert banner.startswith("live, writing to django-helpdesk at https://desk.example;")

@@ -1,1 +1,1 @@
-"""django-helpdesk: its webhook payloads (and, to come, its REST API)."""
+"""django-helpdesk: its webhook payloads, REST client, Helpdesk and install check."""

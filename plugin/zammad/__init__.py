@@ -1,1 +1,1 @@
-"""Zammad: its webhook payload and (later) its REST API."""
+"""Zammad: its webhook payload, REST client, Helpdesk, installer and reconcile."""
