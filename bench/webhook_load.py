@@ -13,7 +13,9 @@ the absolute numbers with other machines.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +41,7 @@ def free_port() -> int:
 
 
 def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn serving ``app`` in a session of its own, once it answers; never left behind."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", app],
@@ -46,17 +49,34 @@ def start(app: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers share its process group: stop() ends them all
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/healthz", timeout=1)
-            return process, url + "/webhooks/zammad"
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    return process, url + "/webhooks/zammad"
+            except requests.RequestException:  # refused, or accepted while booting
+                time.sleep(0.1)
+    except BaseException:
+        stop(process)
+        raise
+    stop(process)
     raise SystemExit(f"gunicorn did not start for {app}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End gunicorn's whole process group: master and workers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def make_request(url: str, bodies: list[bytes]) -> Callable[[requests.Session, int], float]:
@@ -129,8 +149,7 @@ def measure(
         rps, flat = flat_out(send, args.clients, args.seconds)
         paced = steady(send, args.rate, args.seconds)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
     return {
         "requests/s (flat out)": rps,
         "p50 ms (flat out)": percentile(flat, 0.5),
