@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import requests
 
+from tests.conftest import example_payload
 from tests.serving import Served
 
 MAX_BODY = 65536  # serve_env's WARDEN_MAX_BODY_BYTES
@@ -90,3 +91,35 @@ def test_half_open_connections_hold_no_thread(serve) -> None:
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_health_answers_within_100_ms_while_worst_case_messages_are_decided(
+    zammad_server, serve
+) -> None:
+    """A customer's adversarial mail must not stall the receiver (issue: one long word
+    took 40 s to decide and held the interpreter lock)."""
+    zammad, _ = zammad_server
+    served = serve()
+    base = served.url.rsplit("/webhooks/", 1)[0]
+    words = "please help the backup of our file server stopped working "
+    bodies = [
+        words + "x" * 100_000,
+        words + ("a-" * 50_000),
+        words + ("a." * 50_000),
+        words + ("@" * 100_000),
+        words + ("1." * 50_000),
+    ]
+    for n, text in enumerate(bodies):
+        payload = example_payload("per-incident-email")
+        payload["ticket"] |= {"id": 700 + n, "number": str(70700 + n)}
+        payload["article"] |= {"id": 7700 + n, "ticket_id": 700 + n, "body": text}
+        zammad.add_ticket_from_payload(payload)
+        assert served.post(json.dumps(payload).encode()).status_code == 202
+    slowest = 0.0
+    while served.pending():
+        started = time.monotonic()
+        assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+        slowest = max(slowest, time.monotonic() - started)
+        time.sleep(0.02)
+    assert slowest < 0.1, f"/healthz took {slowest * 1000:.0f} ms while deciding"
+    assert len(served.decisions()) == len(bodies)

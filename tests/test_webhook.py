@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
 
 from plugin.errors import HelpdeskUnavailableError, SettingsError
 from plugin.runtime import build_runtime
@@ -261,3 +263,29 @@ def test_a_time_out_of_range_is_refused_at_the_door(client: FlaskClient, where: 
     body = json.dumps(payload).encode()
     answer = client.post(URL, data=body, headers=signed(body))
     assert answer.status_code == 422 and "is not a plausible time" in answer.json["message"]
+
+
+def call_streamed(app: Flask, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST ``body`` as gunicorn passes a chunked one: no length, input terminated."""
+    environ = EnvironBuilder(
+        path=URL, method="POST", input_stream=io.BytesIO(body), headers=headers
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input_terminated"] = True
+    statuses: list[str] = []
+    answer = b"".join(app(environ, lambda status, _headers: statuses.append(status)))
+    return int(statuses[0].split()[0]), answer
+
+
+def test_a_streamed_body_over_the_limit_is_413_not_cut(tmp_path: Path) -> None:
+    """gunicorn hands chunked bodies over with no length; Werkzeug stops at the limit
+    silently, and a cut body would fail its signature (401) instead."""
+    settings = settings_for(tmp_path, max_body_bytes=2048)
+    app = create_app(settings, build_runtime(settings, immediate=True))
+    big = b'{"x": "' + b"y" * 5000 + b'"}'
+    status, answer = call_streamed(app, big, signed(big))
+    assert status == 413 and json.loads(answer)["error"] == "request_entity_too_large"
+    small = json.dumps(example_payload("gold-urgent-email")).encode()
+    assert len(small) < 2048
+    status, _answer = call_streamed(app, small, signed(small))
+    assert status == 202

@@ -52,7 +52,7 @@ def error(status: int, code: str, message: str) -> tuple[Response, int]:
 def zammad_webhook() -> tuple[Response, int]:
     """Zammad's trigger webhook: verify, validate, keep, queue, answer."""
     runtime = _runtime()
-    body = request.get_data(cache=False)
+    body = _read_body()
     secret = runtime.settings.secret_bytes()
     if secret is not None:
         try:
@@ -84,7 +84,7 @@ def django_helpdesk_webhook() -> tuple[Response, int]:
     runtime = _runtime()
     if runtime.settings.helpdesk != "django-helpdesk":
         return error(404, "not_found", "this installation serves Zammad, not django-helpdesk")
-    body = request.get_data(cache=False)
+    body = _read_body()
     secret = runtime.settings.secret_bytes()
     if secret is not None:
         given = request.args.get("token") or request.headers.get("X-Warden-Token") or ""
@@ -99,6 +99,21 @@ def django_helpdesk_webhook() -> tuple[Response, int]:
         return error(422, "bad_payload", str(exc))
     # django-helpdesk sends no delivery id; a follow-up's body differs from every other.
     return _keep(runtime, delivery_id_for(None, body), body)
+
+
+def _read_body() -> bytes:
+    """The request body; a 413 (not a silently cut body) when a body without a length
+    (chunked) runs past ``MAX_CONTENT_LENGTH``.
+
+    Werkzeug stops a streamed body at the limit without a word; reading one byte more
+    makes it raise RequestEntityTooLarge. waitress refuses such bodies itself; this
+    covers gunicorn.
+    """
+    body = request.get_data(cache=False)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        request.stream.read(1)
+    return body
 
 
 def _decode(body: bytes) -> tuple[Any, tuple[Response, int] | None]:
