@@ -262,8 +262,14 @@ def test_a_ticket_mailed_in_is_decided_too(project, running) -> None:
     )
     import_mail(folder, django_env, maildir, "the mailed ticket")
     listed = requests.get(f"{helpdesk_url}/api/tickets/", auth=ADMIN, timeout=10).json()
-    found = [t for t in listed["results"] if t["title"].startswith("Samba share")]
-    assert len(found) == 1, [t["title"] for t in listed["results"]]
+    # The ticket the mail made: its submitter and its words (a title may carry a
+    # "[Ticket#...]" prefix), among every ticket so far.
+    found = [
+        t
+        for t in listed["results"]
+        if t.get("submitter_email") == "sam.jacobs@gmail.example" and "Samba share" in t["title"]
+    ]
+    assert len(found) == 1, [(t["title"], t.get("submitter_email")) for t in listed["results"]]
     (mailed,) = found
 
     def written() -> dict[str, Any] | None:
