@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -34,6 +35,13 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE)
     pytest.fail(f"timed out waiting for {what}")
 
 
+def keep_log(name: str, text: str) -> None:
+    """Keep a server's log under WARDEN_TEST_LOG_DIR (CI greps them all for secrets)."""
+    folder = os.environ.get("WARDEN_TEST_LOG_DIR")
+    if folder:
+        (Path(folder) / f"{name}.log").write_text(text, "utf-8")
+
+
 class Served:
     """A ``ticket-warden serve`` child process on a free port, its log collected."""
 
@@ -55,6 +63,7 @@ class Served:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.lines.append(line)
+        keep_log(f"serve-{self.process.pid}", "".join(self.lines))
 
     def _url(self) -> str | None:
         for line in self.lines:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.serving import ADMIN_TOKEN, SECRET, Served, wait_for
+from tests.serving import ADMIN_TOKEN, SECRET, Served, keep_log, wait_for
 
 DJANGO_ENV = {
     "WARDEN_HELPDESK": "django-helpdesk",
@@ -102,5 +102,6 @@ def test_gunicorn_access_log_has_no_secret(serve_env, tmp_path: Path) -> None:
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
+        keep_log(f"gunicorn-{process.pid}", output)
     assert "/webhooks/django-helpdesk?token=[redacted]" in output  # the line is there...
     assert SECRET not in output  # ...without the secret
