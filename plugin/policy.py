@@ -3,10 +3,15 @@
 A policy file is merged over the built-in ``xstore`` policy, so every key has a
 default. Every mistake is reported with its key path and its line in the file,
 all at once, so an admin can fix a file in one pass.
+
+A policy file is untrusted input to ``check`` (it may run in CI on a proposed
+change): its size and the values its YAML aliases expand to are bounded before
+anything walks or validates it, and its templates render sandboxed.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from plugin.business_hours import BusinessCalendar, closed_days
 from plugin.errors import CalendarError, PolicyError, Problem
@@ -42,6 +48,14 @@ BUILTIN_POLICY = "xstore"
 # Top-level sections merged key by key over the built-in policy; all others replace.
 MERGED_SECTIONS = frozenset({"tiers", "tags", "templates", "links", "needs_info"})
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
+# A policy is a few KB (the built-in one 6 KB; a thousand clients about 150 KB). These
+# bound what a hostile or broken file can cost: a 315-byte alias bomb once took 41 s
+# and 3 GB, a 50 MB file 271 s and 3.9 GB. A 1 MiB file of clients is about 95,000
+# values; past these limits parsing stops at once.
+MAX_POLICY_BYTES = 1024 * 1024
+MAX_POLICY_VALUES = 100_000
+# The number django-helpdesk (1 critical .. 5 very low) is given for each priority name.
+DJANGO_HELPDESK_PRIORITIES: Mapping[str, int] = {"3 high": 2, "2 normal": 3, "1 low": 4}
 
 
 # -- field types -------------------------------------------------------------
@@ -104,6 +118,22 @@ class Weekday(StrEnum):
     def number(self) -> int:
         """Monday = 0, as ``datetime.weekday()`` counts."""
         return list(Weekday).index(self)
+
+
+def _mapped_priority(name: str, info: ValidationInfo) -> str:
+    """``name`` if django_helpdesk_priorities gives it a number (names passed as context)."""
+    mapped = (info.context or {}).get("django_helpdesk_priorities")
+    if mapped is not None and name not in mapped:
+        # Else django-helpdesk would be sent a number nobody chose. The built-in mapping
+        # names the built-in priorities, so a Zammad-only policy meets this only for a
+        # priority name it invents.
+        raise PydanticCustomError(
+            "unmapped_priority",
+            "priority '{name}' has no number in django_helpdesk_priorities "
+            "(django-helpdesk's 1 critical to 5 very low); add it there",
+            {"name": name},
+        )
+    return name
 
 
 def _defined_tier(tier: str, info: ValidationInfo) -> str:
@@ -176,9 +206,15 @@ class ResponseTime(_Strict):
 class TierPriorities(_Strict):
     """Helpdesk priority names a tier's decisions set."""
 
-    priority_request: str = "3 high"
-    normal: str = "2 normal"
-    project: str = "1 low"
+    # Defaults validated too: a django_helpdesk_priorities without them is a mistake.
+    priority_request: str = Field(default="3 high", validate_default=True)
+    normal: str = Field(default="2 normal", validate_default=True)
+    project: str = Field(default="1 low", validate_default=True)
+
+    @field_validator("priority_request", "normal", "project")
+    @classmethod
+    def _django_helpdesk_knows(cls, name: str, info: ValidationInfo) -> str:
+        return _mapped_priority(name, info)
 
 
 class Tier(_Strict):
@@ -192,7 +228,8 @@ class Tier(_Strict):
     normal: ResponseTime
     # Move a due date that falls in closed time forward to the next opening.
     snap_to_office_hours: bool = False
-    priorities: TierPriorities = Field(default_factory=TierPriorities)
+    # From a dict, not an instance, so that the default names are validated too.
+    priorities: TierPriorities = Field(default_factory=dict, validate_default=True)
 
 
 class Client(_Strict):
@@ -257,6 +294,12 @@ class Policy(_Strict):
     replyable_channels: list[Lowered] = Field(default_factory=list)
     priority_markers: list[Lowered] = Field(default_factory=list)
     links: Links
+    # django-helpdesk's priorities are 1 (critical) to 5 (very low): the number each
+    # tier's priority names are written as there. Before the tiers, so that its own
+    # mistakes are reported before the names it leaves without a number.
+    django_helpdesk_priorities: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=lambda: dict(DJANGO_HELPDESK_PRIORITIES)
+    )
     tiers: dict[str, Tier] = Field(min_length=1)
     default_tier: str
     organization_tier_attribute: str | None = None
@@ -265,11 +308,6 @@ class Policy(_Strict):
     tags: dict[Flag, str]
     turn_away: TurnAway = Field(default_factory=TurnAway)
     needs_info: NeedsInfo
-    # django-helpdesk's priorities are 1 (critical) to 5 (very low): the number
-    # each priority name above is written as there.
-    django_helpdesk_priorities: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
-        default_factory=lambda: {"3 high": 2, "2 normal": 3, "1 low": 4}
-    )
     templates: Templates
 
     @field_validator("timezone")
@@ -388,11 +426,30 @@ def load_policy(path: str | Path | None = None) -> Policy:
         return _validate(base.data, base)
     source = str(path)
     try:
-        text = Path(path).read_text("utf-8")
+        text = _read_bounded(Path(path), source)
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([Problem(source, "", None, f"cannot read the file: {exc}")]) from exc
     document = _parse_yaml(text, source)
     return _validate(merge_over(base.data, document.data), document)
+
+
+def _read_bounded(path: Path, source: str) -> str:
+    """The file's text; raises PolicyError, reading no more, if it is over MAX_POLICY_BYTES."""
+    with path.open(encoding="utf-8") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_POLICY_BYTES:
+            raise PolicyError([_too_large(source, size)])
+        # The size of a pipe or a device is unknown: read one character past the limit.
+        return file.read(MAX_POLICY_BYTES + 1)
+
+
+def _too_large(source: str, size: int) -> Problem:
+    return Problem(
+        source,
+        "",
+        None,
+        f"the file is {size:,} bytes; a policy may be at most {MAX_POLICY_BYTES >> 20} MiB",
+    )
 
 
 def load_policy_text(text: str, source: str = "<policy>") -> Policy:
@@ -432,10 +489,68 @@ class _Document:
     lines: dict[tuple[str | int, ...], int]
 
 
+class _Refused(yaml.YAMLError):
+    """Valid YAML that the policy loader will not expand, at ``line`` (1-based)."""
+
+    def __init__(self, event: yaml.Event, problem: str) -> None:
+        super().__init__(problem)
+        self.line = event.start_mark.line + 1 if event.start_mark is not None else None
+        self.problem = problem
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """A SafeLoader that counts the values it composes, each alias as all those it repeats.
+
+    An alias costs nothing to parse but everything to walk, merge or validate: nine
+    levels of nine aliases are 9**9 values from 300 bytes ("billion laughs"). The size
+    of every anchored node is remembered, so counting stays linear in the file, and
+    composing stops at the value past MAX_POLICY_VALUES, or at an alias to a node that
+    contains it (which would be endless).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.values = 0
+        self._anchored_sizes: dict[yaml.Node, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None:  # An undefined alias is PyYAML's own error.
+                size = self._anchored_sizes.get(target)
+                if size is None:
+                    raise _Refused(event, "an alias inside the node it names repeats it forever")
+                self._count(size, event)
+            return super().compose_node(parent, index)
+        before = self.values
+        self._count(1, event)
+        node = super().compose_node(parent, index)
+        if node is not None and getattr(event, "anchor", None) is not None:
+            self._anchored_sizes[node] = self.values - before
+        return node
+
+    def _count(self, values: int, event: yaml.Event) -> None:
+        self.values += values
+        if self.values > MAX_POLICY_VALUES:
+            where = (
+                "this alias brings" if isinstance(event, yaml.AliasEvent) else "this line brings"
+            )
+            raise _Refused(
+                event,
+                f"{where} the policy past {MAX_POLICY_VALUES:,} values, counting each "
+                "alias as all the values it repeats (a policy has a few hundred)",
+            )
+
+
 def _parse_yaml(text: str, source: str) -> _Document:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_POLICY_BYTES:
+        raise PolicyError([_too_large(source, size)])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, paths = _load_yaml(text)
+    except _Refused as exc:
+        raise PolicyError([Problem(source, "", exc.line, exc.problem)]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -449,14 +564,27 @@ def _parse_yaml(text: str, source: str) -> _Document:
         raise PolicyError([Problem(source, "", 1, "a policy must be a mapping of keys to values")])
     lines: dict[tuple[str | int, ...], int] = {}
     duplicates: list[Problem] = []
-    if root is not None:
-        for path, line, duplicate in _walk(root, ()):
-            if duplicate:
-                duplicates.append(Problem(source, _path_text(path), line, "duplicate key"))
-            lines.setdefault(path, line)
+    for path, line, duplicate in paths:
+        if duplicate:
+            duplicates.append(Problem(source, _path_text(path), line, "duplicate key"))
+        lines.setdefault(path, line)
     if duplicates:
         raise PolicyError(duplicates)
     return _Document(source, data, lines)
+
+
+def _load_yaml(text: str) -> tuple[Any, list[tuple[tuple[str | int, ...], int, bool]]]:
+    """The data in ``text`` and what ``_walk`` says of it; raises yaml.YAMLError."""
+    loader = _PolicyLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, []
+        # Walked before it is constructed: constructing flattens merge keys (<<) into it.
+        paths = list(_walk(root, ()))
+        return loader.construct_document(root), paths
+    finally:
+        loader.dispose()
 
 
 def _walk(
@@ -487,7 +615,11 @@ def _path_text(path: Sequence[str | int]) -> str:
 
 def _validate(data: dict[str, Any], document: _Document) -> Policy:
     tiers = data.get("tiers")
-    context = {"tiers": set(tiers) if isinstance(tiers, Mapping) else None}
+    numbered = data.get("django_helpdesk_priorities", DJANGO_HELPDESK_PRIORITIES)
+    context = {
+        "tiers": set(tiers) if isinstance(tiers, Mapping) else None,
+        "django_helpdesk_priorities": set(numbered) if isinstance(numbered, Mapping) else None,
+    }
     try:
         return Policy.model_validate(data, context=context)
     except ValidationError as exc:
@@ -501,7 +633,11 @@ def _problem(error: Any, document: _Document) -> Problem:
         message = "unknown key"
     elif error["type"] == "missing":
         message = "required key is missing"
-    return Problem(document.source, _path_text(path), _line_of(path, document.lines), message)
+    line = _line_of(path, document.lines)
+    if line is None and error["type"] == "unmapped_priority":
+        # A built-in tier's name: the file's own mistake is the mapping it replaced.
+        line = document.lines.get(("django_helpdesk_priorities",))
+    return Problem(document.source, _path_text(path), line, message)
 
 
 def _line_of(path: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int | None:

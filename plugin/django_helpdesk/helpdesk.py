@@ -86,7 +86,7 @@ class DjangoHelpdesk:
         changes: dict[str, Any] = {}
         for key, value in fields.items():
             if key == "priority":
-                changes["priority"] = self._priorities.get(value, 3)
+                changes["priority"] = self._priorities[value]  # policy load checked every name
             elif key == self._due_attribute:
                 changes["due_date"] = value
             elif key == "state" and value == "closed":
