@@ -34,6 +34,7 @@ from plugin.rules.priority import priority_finding
 from plugin.rules.project import project_finding
 from plugin.rules.skip import skip_reason
 from plugin.rules.subject import vague_subject_finding
+from plugin.text import MAX_TEXT_CHARS, written_length
 
 # Flags that describe the ticket rather than the latest message: once found, they stay.
 STICKY_FLAGS = frozenset(
@@ -78,6 +79,8 @@ class _Outcome:
     close: bool = False
     reply: Reply | None = None
     untold: list[str] = field(default_factory=list)
+    # How long the message's written text was when it was longer than the rules read.
+    truncated: int | None = None
 
 
 def evaluate(ticket: Ticket, message: Message | None, policy: Policy, now: datetime) -> Decision:
@@ -129,6 +132,8 @@ def _judge(case: _Case) -> Decision:
     else:
         priority = priorities.priority_request if is_priority else priorities.normal
     outcome = _Outcome(is_priority, priority, response.clock)
+    length = written_length(message.body, message.content_type)
+    outcome.truncated = length if length > MAX_TEXT_CHARS else None
     if Flag.PROJECT_TASK in flags:
         outcome.no_due_reason = "project work is not covered by the SLA and needs a quote"
     else:
@@ -350,6 +355,8 @@ def _decision(
             "findings": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in findings],
             "replied": list(outcome.reply.reasons) if outcome.reply else [],
             "untold": outcome.untold,
+            "truncated": outcome.truncated,
+            "text_limit": MAX_TEXT_CHARS,
         }
     )
     return Decision(

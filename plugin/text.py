@@ -3,17 +3,35 @@
 Mail arrives as HTML or plain text, MIME-encoded subjects, with quoted
 earlier messages, forwarded headers and signatures. The classifiers judge only
 what the customer wrote this time, so everything else is removed here.
+
+Everything here reads text a customer controls, so each pattern runs in time
+linear in its input (tests/test_linear_time.py times them on hostile input):
+no quantifier may give back what a neighbour could take instead, and a search
+must not restart inside a run it has already failed on. Possessive quantifiers
+(``*+``) and atomic groups (``(?>...)``) say so to the engine (Python 3.11+).
 """
 
 from __future__ import annotations
 
 import re
 from contextlib import suppress
+from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
+
+# The classifiers judge at most this much of a message's written text: a person's
+# request fits in a few thousand characters, and the patterns' cost grows with
+# the text. A decision's note says when a message was longer.
+MAX_TEXT_CHARS = 20_000
+# ...and at most this much of a subject (after MIME decoding): enough for any subject.
+MAX_SUBJECT_CHARS = 500
+# Raw subjects are cut before decoding too: the standard library's encoded-word pattern
+# rescans the rest of the subject from each "=?" it finds. Base64 encoded-words of CJK
+# text take under five characters for each decoded one, so this decodes to MAX_SUBJECT_CHARS.
+_MAX_ENCODED_SUBJECT_CHARS = 5 * MAX_SUBJECT_CHARS
 
 # Reply and forward prefixes in the languages mail clients use, e.g. "Re:",
 # "Fwd:", "AW:", "WG:", "SV:", "VS:", "TR:", "Antw:", "RV:", "Odp:", "回复:".
@@ -23,11 +41,11 @@ _PREFIX_WORDS = (
 )
 _SUBJECT_PREFIX = re.compile(
     # The full-width colon is what Chinese and Japanese mail clients write.
-    rf"^\s*(?:(?:{_PREFIX_WORDS})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",  # noqa: RUF001
+    rf"^\s*+(?:(?:{_PREFIX_WORDS})\s*+(?:\[\d++\]|\(\d++\))?+\s*+[:：]\s*+)+",  # noqa: RUF001
     re.IGNORECASE,
 )
 # Ticket-number tags such as "[Ticket#10081]", "[#123]", "(Ticket#123)", "[Ticket #12]".
-_TICKET_TAG = re.compile(r"[\[(]\s*(?:ticket\s*)?#\s*\d+\s*[\])]", re.IGNORECASE)
+_TICKET_TAG = re.compile(r"[\[(]\s*+(?:ticket\s*+)?+#\s*+\d++\s*+[\])]", re.IGNORECASE)
 
 _BLOCK_TAGS = frozenset(
     {"br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr"}
@@ -48,26 +66,26 @@ _STOP_MARKERS = (
 
 # A line that introduces a quoted earlier message; everything after it is dropped.
 _QUOTE_HEADER = re.compile(
-    r"^\s*(?:"
+    r"^\s*+(?:"
     r"on\b.{0,200}\bwrote:?|"
     r"am\b.{0,200}\bschrieb.{0,80}:?|"
     r"le\b.{0,200}\ba écrit\s*:?|"
     r"el\b.{0,200}\bescribió\s*:?|"
     r"op\b.{0,200}\bschreef.{0,80}:?|"
-    r"-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
+    r"-{2,}+\s*+(?:original message|ursprüngliche nachricht|message d'origine|"
     r"mensaje original|oorspronklike boodskap|forwarded message|weitergeleitete nachricht)"
-    r"\s*-{2,}|"
+    r"\s*+-{2,}|"
     r"_{10,}|"
-    r"(?:from|von|de|van):\s.+\s*$"
+    r"(?:from|von|de|van):\s.++\s*+$"
     r")",
     re.IGNORECASE,
 )
 _SIGNATURE_START = re.compile(
-    r"^\s*(?:--\s*|__\s*|"
-    r"sent from my .*|get outlook for .*|von meinem .* gesendet|envoyé de mon .*|"
+    r"^\s*+(?:--\s*+|__\s*+|"
+    r"sent from my .*+|get outlook for .*+|von meinem .* gesendet|envoyé de mon .*+|"
     r"(?:kind |best |warm |many )?regards,?|thanks(?: and regards)?,?|thank you,?|cheers,?|"
     r"mit freundlichen grüßen,?|freundliche grüße,?|viele grüße,?|cordialement,?|"
-    r"saludos,?|(?:vriendelike )?groete,?|met vriendelijke groet,?|sincerely,?|yours,?)\s*$",
+    r"saludos,?|(?:vriendelike )?groete,?|met vriendelijke groet,?|sincerely,?|yours,?)\s*+$",
     re.IGNORECASE,
 )
 # A sign-off only ends the message when few lines follow it (name, title, phone).
@@ -77,14 +95,16 @@ _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)  # noqa: RUF001
 
 
 def decode_subject(subject: str | None) -> str:
-    """A subject with MIME encoded-words (``=?UTF-8?B?...?=``) decoded and spaces folded."""
+    """A subject with MIME encoded-words (``=?UTF-8?B?...?=``) decoded and spaces folded, cut
+    to its first MAX_SUBJECT_CHARS characters."""
     if not subject:
         return ""
+    subject = subject[:_MAX_ENCODED_SUBJECT_CHARS]
     if "=?" in subject:
         # Not valid encoded-words after all: judge the text as it is.
         with suppress(HeaderParseError, UnicodeDecodeError, LookupError):
             subject = str(make_header(decode_header(subject)))
-    return " ".join(subject.split())
+    return " ".join(subject.split())[:MAX_SUBJECT_CHARS].rstrip()
 
 
 def strip_subject_prefixes(subject: str) -> str:
@@ -137,6 +157,19 @@ class _TextExtractor(HTMLParser):
         if not self._stopped and not self._dropped_depth:
             self.parts.append(data)
 
+    def close(self) -> None:
+        """Parse what is left; markup left unfinished at the end is kept as text."""
+        # HTMLParser.close() keeps an unfinished tag, comment or declaration as text up
+        # to the next ">" or "<" and parses on from there, rescanning to the end of the
+        # text for each one: quadratic on "<a <a <a ..." (CPython gh-135462, fixed in
+        # 3.11.13). feed() has parsed everything before the first one, so what is left
+        # is a broken tail: kept as text in one piece, as close() would mostly keep it.
+        tail = self.rawdata
+        if "<" in tail and not self.cdata_elem:
+            self.rawdata = ""
+            self.handle_data(unescape(tail))
+        super().close()
+
 
 def html_to_text(html: str, *, keep_links: bool = False) -> str:
     """Visible text of an HTML body, block elements as line breaks, links' targets if asked."""
@@ -146,11 +179,34 @@ def html_to_text(html: str, *, keep_links: bool = False) -> str:
     return unescape("".join(extractor.parts)).replace("\xa0", " ")
 
 
+def written_text(body: str, content_type: str = "text/plain") -> str:
+    """What the sender wrote this time (no HTML, quoted mail, forwarded headers or signature),
+    cut to its first MAX_TEXT_CHARS characters."""
+    return _written(body, content_type).text
+
+
+def written_length(body: str, content_type: str = "text/plain") -> int:
+    """How many characters the sender wrote this time, before the cut to MAX_TEXT_CHARS."""
+    return _written(body, content_type).length
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    text: str
+    length: int
+
+
 # Several rules read the same message; parsing its HTML once is enough.
 @lru_cache(maxsize=256)
-def written_text(body: str, content_type: str = "text/plain") -> str:
-    """What the sender wrote this time: no HTML, quoted mail, forwarded headers or signature."""
+def _written(body: str, content_type: str) -> _Written:
     text = html_to_text(body) if "html" in content_type.lower() else body
+    text = without_quotes_and_signature(text)
+    return _Written(text[:MAX_TEXT_CHARS].rstrip(), len(text))
+
+
+def without_quotes_and_signature(text: str) -> str:
+    """Plain ``text`` without quoted lines, or what follows a reply or forward header or a
+    closing sign-off."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     kept: list[str] = []
     for index, line in enumerate(lines):
@@ -165,9 +221,17 @@ def written_text(body: str, content_type: str = "text/plain") -> str:
 
 
 def _is_near_end(lines: list[str], index: int) -> bool:
-    remaining = [line for line in lines[index + 1 :] if line.strip()]
+    """Few lines follow ``lines[index]``, or a quote header comes within a few of it."""
+    # Only the next few non-blank lines are looked at, so that many sign-offs in a row
+    # ("--\n--\n--...") are not each followed to the end of the text: that is quadratic.
+    remaining: list[str] = []
+    for position in range(index + 1, len(lines)):
+        if lines[position].strip():
+            remaining.append(lines[position])
+            if len(remaining) > _SIGNATURE_MAX_LINES:
+                break
     return len(remaining) <= _SIGNATURE_MAX_LINES or any(
-        _QUOTE_HEADER.match(line) for line in remaining[: _SIGNATURE_MAX_LINES + 1]
+        _QUOTE_HEADER.match(line) for line in remaining
     )
 
 

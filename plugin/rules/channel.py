@@ -13,8 +13,20 @@ from plugin.policy import Policy
 @lru_cache(maxsize=256)
 def addresses(fields: tuple[str, ...]) -> tuple[str, ...]:
     """Bare, lower-case addresses from To/Cc header values (display names dropped)."""
-    pairs = getaddresses(list(fields))
+    try:
+        pairs = getaddresses(list(fields))
+    except RecursionError:
+        # email._parseaddr recurses once per nested comment or group, so a customer's
+        # "a:a:a:..." or "((((..." in Cc raises; the other fields still name addresses.
+        pairs = [pair for field in fields for pair in _field_addresses(field)]
     return tuple(address.strip().lower() for _name, address in pairs if "@" in address)
+
+
+def _field_addresses(field: str) -> list[tuple[str, str]]:
+    try:
+        return getaddresses([field])
+    except RecursionError:
+        return []
 
 
 def channel_finding(message: Message, policy: Policy) -> Finding | None:

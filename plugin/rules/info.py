@@ -9,7 +9,11 @@ from plugin.names import Flag
 from plugin.policy import Policy
 from plugin.text import words, written_text
 
-# Each pattern is one kind of specific detail an agent can start from.
+# Each pattern is one kind of specific detail an agent can start from. They read what a
+# customer wrote, so each runs in linear time (tests/test_linear_time.py): a match may only
+# start at the beginning of a run of the characters it is made of (the lookbehinds), so a
+# search that failed on a run does not try again from every character inside it, and no
+# quantifier gives back characters the next part cannot use anyway (``*+``, ``++``).
 SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "error text",
@@ -20,14 +24,28 @@ SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
-    ("an address", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|[\w.+-]+@[\w-]+\.[\w.-]+")),
-    ("a host", re.compile(r"\b[a-z][\w-]*\.[a-z][\w-]*(?:\.[a-z][\w-]*)*\b|\b[a-z]+-?\d+\b", re.I)),
+    (
+        "an address",
+        re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|(?<![\w.+-])[\w.+-]++@[\w-]++\.[\w.-]+"),
+    ),
+    (
+        "a host",
+        # The host starts at the first letter after a word boundary in its run of word
+        # characters and hyphens (the atomic group finds it); "a-a-a-..." is one run.
+        re.compile(
+            r"(?<![\w-])(?>[\w-]*?\b[a-z])[\w-]*+\.[a-z][\w-]*(?:\.[a-z][\w-]*)*\b"
+            r"|\b[a-z]++-?+\d++\b",
+            re.IGNORECASE,
+        ),
+    ),
     ("a version or number", re.compile(r"\d")),
-    ("a path", re.compile(r"(?:^|\s)(?:/[\w.-]+){2,}|[A-Za-z]:\\|\\\\\w+")),
+    ("a path", re.compile(r"(?:^|\s)(?:/[\w.-]++){2,}|[A-Za-z]:\\|\\\\\w+")),
     (
         "steps",
+        # A numbered line: its leading blanks, not the blank lines before it, which
+        # every line start in a run of blank lines would otherwise rescan.
         re.compile(
-            r"^\s*\d+[.)]\s|\b(?:steps?|when i|after i|tried|restart(?:ed)?|reboot(?:ed)?|"
+            r"^[^\S\n]*+\d++[.)]\s|\b(?:steps?|when i|after i|tried|restart(?:ed)?|reboot(?:ed)?|"
             r"reinstall(?:ed)?|since (?:yesterday|today|monday|tuesday|wednesday|thursday|"
             r"friday|this morning|the update))\b",
             re.IGNORECASE | re.MULTILINE,

@@ -7,16 +7,18 @@ import re
 from plugin.model import Message
 from plugin.names import Sender
 
+# Subjects are the customer's, and not cut before these run: a possessive ``\s*+`` does not
+# give back, one by one, the blanks a million-character subject may start with.
 _BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon)@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
-    r"^\s*(?:undeliver(?:ed|able)|delivery status notification|mail delivery failed|"
+    r"^\s*+(?:undeliver(?:ed|able)|delivery status notification|mail delivery failed|"
     r"returned mail|delivery failure|non[- ]delivery report|unzustellbar)",
     re.IGNORECASE,
 )
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]response|out of (?:the )?office|"
+    r"^\s*+(?:automatic reply|auto[- ]?reply|autoreply|auto[- ]response|out of (?:the )?office|"
     r"abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática|"
-    r"autosvar|automatisch antwoord)\s*:",
+    r"autosvar|automatisch antwoord)\s*+:",
     re.IGNORECASE,
 )
 
