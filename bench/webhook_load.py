@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,25 +165,43 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     bodies = example_bodies()
     env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
     env["PYTHONPATH"] = str(ROOT)
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "warden": []}
     with tempfile.TemporaryDirectory() as folder:
         warden_env = env | {
             "WARDEN_STORE": str(Path(folder) / "store.sqlite3"),
             "WARDEN_WEBHOOK_SECRET": SECRET,
         }
-        baseline = measure("bench.bare_app:app", env, bodies, args)
-        warden = measure("webhooks:create_app_from_environment()", warden_env, bodies, args)
-    print(f"webhook load on loopback, gunicorn {' '.join(GUNICORN)}, {os.cpu_count()} cores")
+        apps = {
+            "bare": ("bench.bare_app:app", env),
+            "warden": ("webhooks:create_app_from_environment()", warden_env),
+        }
+        # Alternate the two, first one then the other first, so a change in the
+        # machine's load falls on both alike; report each figure's median.
+        for round_number in range(args.rounds):
+            order = ("bare", "warden") if round_number % 2 == 0 else ("warden", "bare")
+            for name in order:
+                app, app_env = apps[name]
+                runs[name].append(measure(app, app_env, bodies, args))
+    baseline, warden = (
+        {key: statistics.median(run[key] for run in runs[name]) for key in runs[name][0]}
+        for name in ("bare", "warden")
+    )
+    print(
+        f"webhook load on loopback, gunicorn {' '.join(GUNICORN)}, {os.cpu_count()} cores, "
+        f"median of {args.rounds} alternating rounds"
+    )
     print(f"  {'':<24} {'bare Flask':>12} {'ticket-warden':>14} {'ratio':>7}")
     for name, value in baseline.items():
         ratio = warden[name] / value if value else float("nan")
         print(f"  {name:<24} {value:>12,.1f} {warden[name]:>14,.1f} {ratio:>7.2f}")
     print(
         f"  rerun: python bench/webhook_load.py --seconds {args.seconds:g} "
-        f"--clients {args.clients} --rate {args.rate:g}"
+        f"--clients {args.clients} --rate {args.rate:g} --rounds {args.rounds}"
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from plugin.model import Event
 from plugin.policy import Policy, load_policy
 from plugin.readiness import BackgroundCheck
 from plugin.settings import Settings
-from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
+from plugin.store import PENDING, Lease, LockTimeoutError, Statement, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import parse_payload, to_event
@@ -65,6 +66,10 @@ def delivery_id_for(header: str | None, body: bytes) -> str:
     if header and header.strip():
         return header.strip()[:200]
     return "sha256-" + hashlib.sha256(body).hexdigest()
+
+
+# huey's SqliteStorage.enqueue (huey/storage.py), run in the store's transaction.
+HUEY_ENQUEUE = "INSERT INTO task (queue, data, priority) VALUES (?, ?, ?)"
 
 
 class _WalNormalStorage(SqliteStorage):  # type: ignore[misc]
@@ -148,11 +153,27 @@ class Runtime:
     # -- receiving ---------------------------------------------------------------
 
     def submit(self, delivery_id: str, body: bytes) -> bool:
-        """Keep and queue a delivery; False for a duplicate (nothing queued)."""
-        if not self.store.accept(delivery_id, body):
+        """Keep and queue a delivery; False for a duplicate (nothing queued).
+
+        With the SQLite store the delivery and its queue row are one transaction in one
+        file (one write lock per webhook, not two, where receivers contend for it).
+        """
+        queue_row = self._queue_row(delivery_id)
+        if not self.store.accept(delivery_id, body, also=queue_row):
             return False
-        self._task(delivery_id)
+        if queue_row is None:
+            self._task(delivery_id)
         return True
+
+    def _queue_row(self, delivery_id: str) -> Statement | None:
+        """huey's row for the delivery's task, when huey's queue is the store's SQLite
+        file (huey's SqliteStorage.enqueue writes this row); else None."""
+        storage = self.huey.storage
+        if self.huey.immediate or not isinstance(storage, _WalNormalStorage):
+            return None
+        task = self._task.s(delivery_id)
+        data = sqlite3.Binary(self.huey.serialize_task(task))
+        return (HUEY_ENQUEUE, (storage.name, data, task.priority or 0))
 
     def requeue(self, delivery_id: str) -> bool:
         """Queue a dead delivery once more; False when there is no such dead delivery."""

@@ -93,6 +93,10 @@ class Lease:
     linger: float = 0.0
 
 
+# One SQL statement and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
+
 class LockTimeoutError(TimeoutError):
     """A per-ticket lock stayed taken longer than we were willing to wait."""
 
@@ -100,8 +104,12 @@ class LockTimeoutError(TimeoutError):
 class Store(Protocol):
     """The state ticket-warden keeps; SQLite and Redis implement it alike."""
 
-    def accept(self, delivery_id: str, body: bytes) -> bool:
-        """Keep a new delivery; False when this id was seen before (a duplicate)."""
+    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
+        """Keep a new delivery; False when this id was seen before (a duplicate).
+
+        ``also``, one more SQL statement, runs in the same transaction when the delivery
+        is new (the SQLite store only: the queue's row, in the same file).
+        """
 
     def delivery(self, delivery_id: str) -> Delivery | None: ...
 
@@ -180,14 +188,25 @@ class SqliteStore:
             self._local.db = db
         yield db
 
-    def accept(self, delivery_id: str, body: bytes) -> bool:
+    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
         with self._connection() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO warden_delivery (id, body, state, received_at) "
-                "VALUES (?, ?, ?, ?)",
-                (delivery_id, body, PENDING, time.time()),
-            )
-            return cursor.rowcount == 1
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                new = (
+                    db.execute(
+                        "INSERT OR IGNORE INTO warden_delivery (id, body, state, received_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        (delivery_id, body, PENDING, time.time()),
+                    ).rowcount
+                    == 1
+                )
+                if new and also is not None:
+                    db.execute(*also)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return new
 
     def delivery(self, delivery_id: str) -> Delivery | None:
         with self._connection() as db:
@@ -347,7 +366,9 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
 
-    def accept(self, delivery_id: str, body: bytes) -> bool:
+    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
+        if also is not None:
+            raise ValueError("the Redis store runs no SQL: queue the delivery apart")
         now = time.time()
         key = self._key("delivery", delivery_id)
         # HSETNX on the state field is the atomic "first time seen" test.

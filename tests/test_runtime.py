@@ -169,3 +169,19 @@ def test_dead_deliveries_in_redis(tmp_path: Path) -> None:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{namespace}*"):
             client.delete(key)
+
+
+def test_a_delivery_and_its_queue_row_are_one_transaction(runtime: Runtime, helpdesk) -> None:
+    """With SQLite, huey's task row is written by the store's own transaction: the
+    consumer must still find and run it as a task it queued itself."""
+    payload = example_payload("gold-urgent-email")
+    helpdesk.add_ticket(payload)
+    body = json.dumps(payload).encode()
+    assert runtime.submit("d1", body)
+    assert not runtime.submit("d1", body)  # a duplicate queues nothing
+    assert runtime.huey.pending_count() == 1
+    task = runtime.huey.dequeue()
+    assert task is not None and task.args == ("d1",)
+    runtime.huey.execute(task)
+    assert runtime.store.delivery("d1").state == DONE
+    assert runtime.huey.pending_count() == 0
