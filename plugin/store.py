@@ -159,6 +159,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._decisions_kept = decisions_kept
         self._local = threading.local()
+        self._write_lock = threading.Lock()
         with self._connection() as db:
             db.executescript(
                 """
@@ -189,7 +190,9 @@ class SqliteStore:
         yield db
 
     def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
-        with self._connection() as db:
+        # One writer per process at a time: threads queue on this lock instead of
+        # meeting SQLite's busy handler, which sleeps a millisecond or more each time.
+        with self._write_lock, self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 new = (
