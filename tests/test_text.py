@@ -101,3 +101,15 @@ def test_words() -> None:
         "C",
         "logs",
     ]
+
+
+def test_markup_the_html_parser_gives_up_on_is_stripped_not_fatal() -> None:
+    """html.parser asserts on "<![ x" (CPython before 3.11.13): the body still reads."""
+    assert html_to_text("<p>backup <b>fails</b> <![ x since Monday</p>").split() == [
+        "backup",
+        "fails",
+        "<![",
+        "x",
+        "since",
+        "Monday",
+    ]
