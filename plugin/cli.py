@@ -305,9 +305,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     consumer = runtime.huey.create_consumer(
         workers=settings.workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
     )
+    stop = _start_dispatcher(runtime)
     try:
         consumer.run()  # Until SIGINT or SIGTERM.
     finally:
+        stop.set()
         server.close()
     return 0
 
@@ -320,10 +322,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     print(f"ticket-warden worker: {_describe(settings, runtime)}", file=sys.stderr, flush=True)
     runtime.requeue_pending()
     workers = args.workers or settings.workers
-    runtime.huey.create_consumer(
-        workers=workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
-    ).run()
+    stop = _start_dispatcher(runtime)
+    try:
+        runtime.huey.create_consumer(
+            workers=workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
+        ).run()
+    finally:
+        stop.set()
     return 0
+
+
+def _start_dispatcher(runtime: Runtime) -> threading.Event:
+    """The thread that queues what receivers kept; set the event to stop it."""
+    stop = threading.Event()
+    threading.Thread(
+        target=runtime.run_dispatcher, args=(stop,), name="dispatcher", daemon=True
+    ).start()
+    return stop
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +39,7 @@ from plugin.model import Event
 from plugin.policy import Policy, load_policy
 from plugin.readiness import BackgroundCheck
 from plugin.settings import Settings
-from plugin.store import PENDING, Lease, LockTimeoutError, Statement, Store, open_store
+from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import parse_payload, to_event
@@ -55,6 +55,8 @@ UNCERTAIN_WRITE_FACTOR = 3
 SWEEP_NAME = "ticket_warden.sweep"
 SWEEP_AFTER_SECONDS = 15 * 60
 RECONCILE_NAME = "ticket_warden.reconcile"
+# How often a worker's dispatcher looks for deliveries the receivers kept.
+DISPATCH_SECONDS = 0.05
 # Readiness: a result this fresh is answered as it is; a caller waits this long at most.
 READY_FRESH_SECONDS = 5.0
 READY_WAIT_SECONDS = 1.0
@@ -66,10 +68,6 @@ def delivery_id_for(header: str | None, body: bytes) -> str:
     if header and header.strip():
         return header.strip()[:200]
     return "sha256-" + hashlib.sha256(body).hexdigest()
-
-
-# huey's SqliteStorage.enqueue (huey/storage.py), run in the store's transaction.
-HUEY_ENQUEUE = "INSERT INTO task (queue, data, priority) VALUES (?, ?, ?)"
 
 
 class _WalNormalStorage(SqliteStorage):  # type: ignore[misc]
@@ -153,27 +151,36 @@ class Runtime:
     # -- receiving ---------------------------------------------------------------
 
     def submit(self, delivery_id: str, body: bytes) -> bool:
-        """Keep and queue a delivery; False for a duplicate (nothing queued).
+        """Keep a delivery for the dispatcher to queue; False for a duplicate.
 
-        With the SQLite store the delivery and its queue row are one transaction in one
-        file (one write lock per webhook, not two, where receivers contend for it).
+        The receiver writes one row and answers: queueing (huey's message and row) is
+        the worker's, in ``dispatch_new``. With huey in immediate mode (tests) the
+        delivery is processed at once.
         """
-        queue_row = self._queue_row(delivery_id)
-        if not self.store.accept(delivery_id, body, also=queue_row):
+        if not self.store.accept(delivery_id, body):
             return False
-        if queue_row is None:
+        if self.huey.immediate:
             self._task(delivery_id)
         return True
 
-    def _queue_row(self, delivery_id: str) -> Statement | None:
-        """huey's row for the delivery's task, when huey's queue is the store's SQLite
-        file (huey's SqliteStorage.enqueue writes this row); else None."""
-        storage = self.huey.storage
-        if self.huey.immediate or not isinstance(storage, _WalNormalStorage):
-            return None
-        task = self._task.s(delivery_id)
-        data = sqlite3.Binary(self.huey.serialize_task(task))
-        return (HUEY_ENQUEUE, (storage.name, data, task.priority or 0))
+    def dispatch_new(self) -> int:
+        """Queue the deliveries receivers kept since the last call; how many."""
+        claimed = self.store.claim_new()
+        for delivery_id in claimed:
+            self._task(delivery_id)
+        return len(claimed)
+
+    def run_dispatcher(self, stop: threading.Event, every: float = DISPATCH_SECONDS) -> None:
+        """``dispatch_new`` every ``every`` seconds until ``stop`` is set (a worker's thread).
+
+        A crash between claiming and queueing leaves the delivery pending: queued again
+        when a worker starts, and by the sweep.
+        """
+        while not stop.wait(every):
+            try:
+                self.dispatch_new()
+            except Exception:  # The store may be briefly away; the next round tries again.
+                log.exception("dispatching new deliveries failed; trying again")
 
     def requeue(self, delivery_id: str) -> bool:
         """Queue a dead delivery once more; False when there is no such dead delivery."""
@@ -184,6 +191,11 @@ class Runtime:
 
     def requeue_pending(self, older_than: float = 0.0) -> int:
         """Queue again what was answered 2xx but never finished (after a crash)."""
+        if not older_than:
+            # At start every pending delivery is queued here: the dispatcher need not
+            # queue the new ones a second time.
+            while self.store.claim_new(limit=10_000):
+                pass
         pending = self.store.pending(older_than)
         for delivery_id in pending:
             self._task(delivery_id)

@@ -93,10 +93,6 @@ class Lease:
     linger: float = 0.0
 
 
-# One SQL statement and its parameters.
-Statement = tuple[str, tuple[Any, ...]]
-
-
 class LockTimeoutError(TimeoutError):
     """A per-ticket lock stayed taken longer than we were willing to wait."""
 
@@ -104,12 +100,12 @@ class LockTimeoutError(TimeoutError):
 class Store(Protocol):
     """The state ticket-warden keeps; SQLite and Redis implement it alike."""
 
-    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
-        """Keep a new delivery; False when this id was seen before (a duplicate).
+    def accept(self, delivery_id: str, body: bytes) -> bool:
+        """Keep a new delivery; False when this id was seen before (a duplicate)."""
 
-        ``also``, one more SQL statement, runs in the same transaction when the delivery
-        is new (the SQLite store only: the queue's row, in the same file).
-        """
+    def claim_new(self, limit: int = 100) -> list[str]:
+        """Ids of accepted deliveries no worker has queued yet, oldest first, each
+        claimed by this caller only (the receiver writes, a dispatcher queues)."""
 
     def delivery(self, delivery_id: str) -> Delivery | None: ...
 
@@ -176,6 +172,16 @@ class SqliteStore:
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
                 """
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(warden_delivery)")}
+            if "dispatched" not in columns:
+                # Deliveries kept before dispatching existed were queued by the receiver.
+                db.execute(
+                    "ALTER TABLE warden_delivery ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 1"
+                )
+            db.execute(
+                "CREATE INDEX IF NOT EXISTS warden_delivery_new ON warden_delivery "
+                "(received_at) WHERE dispatched = 0"
+            )
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -189,27 +195,32 @@ class SqliteStore:
             self._local.db = db
         yield db
 
-    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
+    def accept(self, delivery_id: str, body: bytes) -> bool:
         # One writer per process at a time: threads queue on this lock instead of
         # meeting SQLite's busy handler, which sleeps a millisecond or more each time.
         with self._write_lock, self._connection() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                new = (
-                    db.execute(
-                        "INSERT OR IGNORE INTO warden_delivery (id, body, state, received_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        (delivery_id, body, PENDING, time.time()),
-                    ).rowcount
-                    == 1
-                )
-                if new and also is not None:
-                    db.execute(*also)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return new
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO warden_delivery (id, body, state, received_at, "
+                "dispatched) VALUES (?, ?, ?, ?, 0)",
+                (delivery_id, body, PENDING, time.time()),
+            )
+            return cursor.rowcount == 1
+
+    def claim_new(self, limit: int = 100) -> list[str]:
+        with self._connection() as db:
+            if (
+                db.execute("SELECT 1 FROM warden_delivery WHERE dispatched = 0 LIMIT 1").fetchone()
+                is None
+            ):
+                return []  # A read, so an idle dispatcher takes no write lock.
+        with self._write_lock, self._connection() as db:
+            rows = db.execute(
+                "UPDATE warden_delivery SET dispatched = 1 WHERE id IN (SELECT id FROM "
+                "warden_delivery WHERE dispatched = 0 ORDER BY received_at LIMIT ?) "
+                "RETURNING id, received_at",
+                (limit,),
+            ).fetchall()
+        return [row[0] for row in sorted(rows, key=lambda row: row[1])]
 
     def delivery(self, delivery_id: str) -> Delivery | None:
         with self._connection() as db:
@@ -369,9 +380,7 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
 
-    def accept(self, delivery_id: str, body: bytes, also: Statement | None = None) -> bool:
-        if also is not None:
-            raise ValueError("the Redis store runs no SQL: queue the delivery apart")
+    def accept(self, delivery_id: str, body: bytes) -> bool:
         now = time.time()
         key = self._key("delivery", delivery_id)
         # HSETNX on the state field is the atomic "first time seen" test.
@@ -381,8 +390,14 @@ class RedisStore:
         pipe.hset(key, mapping={"body": body, "received_at": repr(now)})
         pipe.expire(key, self._remember)
         pipe.zadd(self._key("pending"), {delivery_id: now})
+        pipe.zadd(self._key("new"), {delivery_id: now})
         pipe.execute()
         return True
+
+    def claim_new(self, limit: int = 100) -> list[str]:
+        # ZPOPMIN is atomic: each id goes to one caller.
+        popped = cast(list[tuple[bytes, float]], self._redis.zpopmin(self._key("new"), limit))
+        return [_text(item) for item, _score in popped]
 
     def delivery(self, delivery_id: str) -> Delivery | None:
         # The client does not decode responses, so every key and value is bytes.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -171,17 +173,35 @@ def test_dead_deliveries_in_redis(tmp_path: Path) -> None:
             client.delete(key)
 
 
-def test_a_delivery_and_its_queue_row_are_one_transaction(runtime: Runtime, helpdesk) -> None:
-    """With SQLite, huey's task row is written by the store's own transaction: the
-    consumer must still find and run it as a task it queued itself."""
+def test_the_receiver_keeps_and_the_dispatcher_queues(runtime: Runtime, helpdesk) -> None:
+    """The receiver writes one row; a worker's dispatcher claims it, once, and queues it."""
     payload = example_payload("gold-urgent-email")
     helpdesk.add_ticket(payload)
     body = json.dumps(payload).encode()
     assert runtime.submit("d1", body)
-    assert not runtime.submit("d1", body)  # a duplicate queues nothing
-    assert runtime.huey.pending_count() == 1
+    assert not runtime.submit("d1", body)  # a duplicate is kept once
+    assert runtime.huey.pending_count() == 0  # nothing queued on the request path
+    assert runtime.dispatch_new() == 1 and runtime.dispatch_new() == 0  # claimed once
     task = runtime.huey.dequeue()
     assert task is not None and task.args == ("d1",)
     runtime.huey.execute(task)
     assert runtime.store.delivery("d1").state == DONE
     assert runtime.huey.pending_count() == 0
+
+
+def test_the_dispatcher_thread_queues_until_stopped(runtime: Runtime) -> None:
+    queued: list[str] = []
+    runtime._task = queued.append
+    stop = threading.Event()
+    thread = threading.Thread(target=runtime.run_dispatcher, args=(stop, 0.01))
+    thread.start()
+    try:
+        runtime.store.accept("d1", b"{}")
+        runtime.store.accept("d2", b"{}")
+        deadline = time.monotonic() + 5
+        while len(queued) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert queued == ["d1", "d2"] and not thread.is_alive()

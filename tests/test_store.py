@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -160,3 +161,30 @@ def test_a_lingering_lease_keeps_others_out_after_release(store: Store) -> None:
     with store.lock("ticket-4", ttl=5, wait=3):
         pass
     assert time.monotonic() - started >= 0.5
+
+
+def test_new_deliveries_are_claimed_once_oldest_first(store: Store) -> None:
+    """Both stores: the receiver keeps, each dispatcher claims what no other did."""
+    for name in ("a", "b", "c"):
+        assert store.accept(name, b"{}")
+        time.sleep(0.002)
+    assert store.claim_new(limit=2) == ["a", "b"]
+    assert store.claim_new() == ["c"] and store.claim_new() == []
+    assert sorted(store.pending()) == ["a", "b", "c"]  # claimed is not done
+
+
+def test_a_store_made_before_dispatching_is_migrated(tmp_path: Path) -> None:
+    """Its deliveries were queued by the receiver then: none is claimed again."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE warden_delivery (id TEXT PRIMARY KEY, body BLOB NOT NULL, "
+            "state TEXT NOT NULL, received_at REAL NOT NULL, finished_at REAL, error TEXT, "
+            "attempts INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.execute(
+            "INSERT INTO warden_delivery VALUES ('old', x'7b7d', 'pending', 1.0, NULL, NULL, 0)"
+        )
+    store = SqliteStore(str(path))
+    assert store.claim_new() == [] and store.pending() == ["old"]
+    assert store.accept("new", b"{}") and store.claim_new() == ["new"]
