@@ -39,7 +39,7 @@ from plugin.signature import SIGNATURE_HEADER, sign
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer, InstallError, Outcome
 from plugin.zammad.payload import parse_payload, to_model
-from plugin.zammad.reconcile import parse_window
+from plugin.zammad.reconcile import SEARCH_PATH, parse_window
 
 EXIT_USAGE = 2
 # An idle SQLite consumer polls at most this many seconds apart (huey backs off to 10 s).
@@ -358,27 +358,13 @@ def cmd_send(args: argparse.Namespace) -> int:
         headers[SIGNATURE_HEADER] = sign(body, secret)
         if settings.helpdesk == "django-helpdesk":  # it signs nothing: the secret itself
             headers["X-Warden-Token"] = secret.decode("utf-8")
-    url = receiver_url(args.url, settings)
+    url = load_manifest().receiver_url(args.url, settings.helpdesk)
     try:
         response = requests.post(url, data=body, headers=headers, timeout=30, allow_redirects=False)
     except requests.RequestException as exc:
         _fail(f"cannot reach {url}: {type(exc).__name__}")
     print(f"{response.status_code} {response.text.strip()}")
     return 0 if 200 <= response.status_code < 300 else 1
-
-
-def receiver_url(url: str, settings: Settings) -> str:
-    """``url`` as given, or with the receiver's route when it has no path (as install's
-    ``--webhook-url``)."""
-    if url.rstrip("/").count("/") > 2:
-        return url
-    manifest = load_manifest()
-    route = (
-        manifest.django_helpdesk.webhook.path
-        if settings.helpdesk == "django-helpdesk"
-        else manifest.zammad.objects.webhook.path
-    )
-    return url.rstrip("/") + route
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -398,7 +384,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         _fail(f"reconcile stopped: {exc}")
     print(
         f"examined {report.examined} tickets created in the last {args.since}; "
-        f"wrote to {report.applied} (found by {report.path})"
+        f"wrote to {report.applied} (found by {SEARCH_PATH})"
     )
     return 0
 

@@ -99,6 +99,16 @@ class Manifest(BaseModel):
     zammad: ZammadSection
     django_helpdesk: DjangoHelpdeskSection = Field(alias="django-helpdesk")
 
+    def receiver_url(self, url: str, helpdesk: str = "zammad") -> str:
+        """``url`` as given, or with the receiver's route for ``helpdesk`` when it is a
+        base URL (``scheme://host[:port]`` only)."""
+        base = url.rstrip("/")
+        if base.count("/") > 2:
+            return base
+        if helpdesk == "django-helpdesk":
+            return base + self.django_helpdesk.webhook.path
+        return base + self.zammad.objects.webhook.path
+
 
 @cache
 def load_manifest() -> Manifest:

@@ -43,7 +43,7 @@ from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
 from plugin.zammad.payload import parse_payload, to_event
-from plugin.zammad.reconcile import SEARCH_PATH, missed_payloads
+from plugin.zammad.reconcile import missed_payloads
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,10 @@ def delivery_id_for(header: str | None, body: bytes) -> str:
 class _WalNormalStorage(SqliteStorage):  # type: ignore[misc]
     """huey's SQLite queue with the store's durability: WAL with ``synchronous=NORMAL``.
 
-    huey's default commits with an fsync (``FULL``), half of a webhook's answer time.
-    In WAL mode ``NORMAL`` loses nothing when a process dies and stays consistent on
-    a power loss, and the queue is only the worker's wake-up: the durable record of
-    a delivery is the store's, queued again at start and by the sweep.
+    huey's default fsyncs every commit (``FULL``). In WAL mode ``NORMAL`` loses nothing
+    when a process dies and stays consistent on a power loss, and the queue is only
+    the worker's wake-up: the durable record of a delivery is the store's, queued
+    again at start and by the sweep.
     """
 
     def _create_connection(self) -> Any:
@@ -379,7 +379,6 @@ class ReconcileReport:
 
     examined: int = 0
     applied: int = 0
-    path: str = SEARCH_PATH
 
 
 def _worth_retrying(exc: HelpdeskError | HelpdeskUnavailableError) -> bool:

@@ -446,7 +446,7 @@ class RedisStore:
 
     def pending(self, older_than: float = 0.0) -> list[str]:
         ids = self._redis.zrangebyscore(self._key("pending"), "-inf", time.time() - older_than)
-        return [item.decode() if isinstance(item, bytes) else str(item) for item in ids]
+        return [_text(item) for item in ids]
 
     @contextmanager
     def lock(self, name: str, ttl: float = LOCK_TTL, wait: float = LOCK_WAIT) -> Iterator[Lease]:

@@ -48,9 +48,7 @@ def check_access(client: DjangoHelpdeskClient) -> None:
 def settings_to_paste(manifest: Manifest, webhook_url: str) -> list[str]:
     """``NAME = value`` lines for the Django settings, with the receiver URL filled in."""
     spec = manifest.django_helpdesk
-    base = webhook_url.rstrip("/")
-    if base.count("/") <= 2:  # scheme://host[:port] only
-        base += spec.webhook.path
+    base = manifest.receiver_url(webhook_url, "django-helpdesk")
     webhook = f"{base}?{spec.webhook.token_parameter}={SECRET_PLACEHOLDER}"
     return [
         f"{name} = {value.replace('{webhook}', webhook)}" for name, value in spec.settings.items()

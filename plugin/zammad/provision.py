@@ -102,10 +102,7 @@ def desired_tags(policy: Policy) -> list[Desired]:
 
 def webhook_endpoint(manifest: Manifest, base_url: str) -> str:
     """The receiver URL: ``base_url`` as given, or with the manifest's path when it has none."""
-    url = base_url.rstrip("/")
-    if url.count("/") <= 2:  # scheme://host[:port] only
-        url += manifest.zammad.objects.webhook.path
-    return url
+    return manifest.receiver_url(base_url)
 
 
 def desired_webhook(manifest: Manifest, endpoint: str, secret: str) -> Desired:
