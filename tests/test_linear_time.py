@@ -25,6 +25,7 @@ import pytest
 import plugin.rules
 from plugin import engine, text
 from plugin.django_helpdesk import payload as django_helpdesk_payload
+from plugin.model import Message
 from plugin.policy import Policy, load_policy
 from plugin.rules import channel
 from plugin.zammad import payload as zammad_payload
@@ -378,13 +379,40 @@ def policy() -> Policy:
     return load_policy()
 
 
-def test_a_huge_word_is_decided_in_well_under_a_second(policy: Policy) -> None:
-    message = email(body=TEN_WORDS + "a" * 100_000)
+# A hostile message may take longer than an ordinary one of the same size, never
+# disproportionately: a quadratic scan of 50,000 characters takes seconds, hundreds of
+# times an ordinary message. Both are timed side by side, best of ATTEMPTS, so a busy
+# machine (CI's first run of a test, a collection) cannot fail the test on its own.
+MAX_SLOWDOWN = 50.0
+ORDINARY_TEXT = (TEN_WORDS * 1_000)[:50_000]
+
+
+def _best_time_to_decide(policy: Policy, message: Message) -> float:
     ticket = ticket_for(message)
-    start = time.perf_counter()
-    decision = engine.evaluate(ticket, message, policy, message.created_at)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, f"{elapsed:.2f} s"
+    best = math.inf
+    for _ in range(ATTEMPTS):
+        start = time.perf_counter()
+        engine.evaluate(ticket, message, policy, message.created_at)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.fixture(scope="module")
+def ordinary_time(policy: Policy) -> float:
+    """How long an ordinary message as long as the hostile ones takes to decide."""
+    ordinary = email(
+        subject=ORDINARY_TEXT, body=TEN_WORDS + ORDINARY_TEXT, cc=("someone@example.com",) * 2_500
+    )
+    return _best_time_to_decide(policy, ordinary)
+
+
+def test_a_huge_word_is_decided_about_as_fast_as_ordinary_text(
+    policy: Policy, ordinary_time: float
+) -> None:
+    message = email(body=TEN_WORDS + "a" * 100_000)
+    elapsed = _best_time_to_decide(policy, message)
+    assert elapsed < MAX_SLOWDOWN * ordinary_time, f"{elapsed:.3f} s vs {ordinary_time:.3f} s"
+    decision = engine.evaluate(ticket_for(message), message, policy, message.created_at)
     length = len(message.body)
     cut = [line for line in decision.note.splitlines() if "Message cut" in line]
     assert cut == [
@@ -393,14 +421,14 @@ def test_a_huge_word_is_decided_in_well_under_a_second(policy: Policy) -> None:
 
 
 @pytest.mark.parametrize("adversary", sorted(ADVERSARIES))
-def test_no_adversarial_message_is_slow_to_decide(policy: Policy, adversary: str) -> None:
+def test_no_adversarial_message_is_slow_to_decide(
+    policy: Policy, ordinary_time: float, adversary: str
+) -> None:
     hostile = ADVERSARIES[adversary](50_000)  # in the subject, the body and Cc at once
     # The ticket address stays in To, so the message is judged rather than turned away.
     message = email(subject=hostile, body=TEN_WORDS + hostile, cc=(hostile,))
-    ticket = ticket_for(message)
-    start = time.perf_counter()
-    engine.evaluate(ticket, message, policy, message.created_at)
-    assert time.perf_counter() - start < 0.5
+    elapsed = _best_time_to_decide(policy, message)
+    assert elapsed < MAX_SLOWDOWN * ordinary_time, f"{elapsed:.3f} s vs {ordinary_time:.3f} s"
 
 
 def test_a_message_within_the_bound_is_not_said_to_be_cut(policy: Policy) -> None:
