@@ -1,0 +1,38 @@
+"""The word classes a subject is read with, loaded once from ``subject_words.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectVocabulary:
+    """Lower-case words by class; a word is looked up in the order the fields are listed."""
+
+    negation: frozenset[str]
+    generic: frozenset[str]
+    vague_symptom: frozenset[str]
+    predicate: frozenset[str]
+    category: frozenset[str]
+    department: frozenset[str]
+    sender_marker: frozenset[str]
+
+
+def _words(entry: Any) -> frozenset[str]:
+    """A class's words: a list, or a mapping of language to a space-separated string."""
+    if isinstance(entry, dict):
+        return frozenset(word for text in entry.values() for word in str(text).split())
+    return frozenset(str(word) for word in entry)
+
+
+@cache
+def subject_vocabulary() -> SubjectVocabulary:
+    """The shipped word classes (read once per process)."""
+    text = resources.files("plugin.language").joinpath("subject_words.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return SubjectVocabulary(**{name: _words(data[name]) for name in SubjectVocabulary.__slots__})

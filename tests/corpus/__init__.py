@@ -1,0 +1,1 @@
+"""The labelled corpora of real subject lines and messages, and the code that reads them."""
