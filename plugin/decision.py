@@ -52,6 +52,8 @@ class Decision:
     close: bool
     skipped: str | None
     findings: tuple[Finding, ...] = field(default=())
+    # What a rule was not sure of: in the note for agents, not tagged, not told.
+    doubts: tuple[Finding, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         """The JSON of SPEC §5 (plus ``remove_tags`` and ``findings``)."""
@@ -69,4 +71,5 @@ class Decision:
             "close": self.close,
             "skipped": self.skipped,
             "findings": [{"flag": f.flag.value, "reason": f.reason} for f in self.findings],
+            "doubts": [{"flag": f.flag.value, "reason": f.reason} for f in self.doubts],
         }

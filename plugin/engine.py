@@ -79,6 +79,8 @@ class _Outcome:
     close: bool = False
     reply: Reply | None = None
     untold: list[str] = field(default_factory=list)
+    # Findings a rule was not sure of: noted for agents, neither tagged nor told.
+    doubts: list[Finding] = field(default_factory=list)
     # How long the message's written text was when it was longer than the rules read.
     truncated: int | None = None
 
@@ -112,11 +114,12 @@ def _judge(case: _Case) -> Decision:
         priority_finding(message.subject or ticket.title, message, policy, case.match.tier),
         vague_subject_finding(ticket.title or message.subject),
         _needs_info(case),
-        meeting_finding(message),
-        project_finding(message),
+        meeting_finding(message, policy),
+        project_finding(message, policy),
         outside_hours_finding(case.received, policy),
     ]
-    findings = [finding for finding in found if finding is not None]
+    findings = [finding for finding in found if finding is not None and finding.sure]
+    doubts = [finding for finding in found if finding is not None and not finding.sure]
     flags = {finding.flag for finding in findings}
     if Flag.MEETING_REQUEST in flags and not case.has_tag(Flag.MEETING_CONFIRMED):
         findings.append(Finding(Flag.MEETING_UNCONFIRMED, "no confirmation email sent yet"))
@@ -139,6 +142,7 @@ def _judge(case: _Case) -> Decision:
     else:
         outcome.due_at = _due_date(case, response)
     outcome.reply, outcome.untold = _reply(case, findings, is_priority=is_priority)
+    outcome.doubts = doubts
     return _decision(case.ticket, case.match, findings, outcome, policy)
 
 
@@ -353,6 +357,7 @@ def _decision(
             "no_due_reason": outcome.no_due_reason,
             "close": outcome.close,
             "findings": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in findings],
+            "doubts": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in outcome.doubts],
             "replied": list(outcome.reply.reasons) if outcome.reply else [],
             "untold": outcome.untold,
             "truncated": outcome.truncated,
@@ -373,6 +378,7 @@ def _decision(
         close=outcome.close,
         skipped=None,
         findings=tuple(findings),
+        doubts=tuple(outcome.doubts),
     )
 
 

@@ -83,7 +83,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """Something a rule found, with a reason an agent can read."""
+    """Something a rule found, with a reason an agent can read.
+
+    A finding that is not ``sure`` is only told to agents, in the note: a wrong
+    guidance reply costs more than a missed one, so the client hears nothing of it.
+    """
 
     flag: Flag
     reason: str
+    sure: bool = True

@@ -41,12 +41,13 @@ from pydantic_core import PydanticCustomError
 
 from plugin.business_hours import BusinessCalendar, closed_days
 from plugin.errors import CalendarError, PolicyError, Problem
+from plugin.language.phrases import PhraseSet, builtin_phrases, phrase_pattern
 from plugin.names import Clock, Flag
 from plugin.templating import CompiledTemplates, compile_templates
 
 BUILTIN_POLICY = "xstore"
 # Top-level sections merged key by key over the built-in policy; all others replace.
-MERGED_SECTIONS = frozenset({"tiers", "tags", "templates", "links", "needs_info"})
+MERGED_SECTIONS = frozenset({"tiers", "tags", "templates", "links", "needs_info", "phrases"})
 _TIME = re.compile(r"^(\d{2}):(\d{2})$")
 # A policy is a few KB (the built-in one 6 KB; a thousand clients about 150 KB). These
 # bound what a hostile or broken file can cost: a 315-byte alias bomb once took 41 s
@@ -267,6 +268,20 @@ class NeedsInfo(_Strict):
     enough_words: int = Field(ge=1)
 
 
+class PhraseAdditions(_Strict):
+    """A policy's own phrases for one kind, added to the built-in ones (plugin/language)."""
+
+    sure: list[str] = Field(default_factory=list)
+    maybe: list[str] = Field(default_factory=list)
+
+
+class Phrases(_Strict):
+    """Phrases added to the built-in meeting-request and project-work phrases."""
+
+    meeting_request: PhraseAdditions = Field(default_factory=PhraseAdditions)
+    project_task: PhraseAdditions = Field(default_factory=PhraseAdditions)
+
+
 class Templates(_Strict):
     """Jinja2 texts: the reply subject and HTML body, one paragraph per reason, the note."""
 
@@ -308,6 +323,7 @@ class Policy(_Strict):
     tags: dict[Flag, str]
     turn_away: TurnAway = Field(default_factory=TurnAway)
     needs_info: NeedsInfo
+    phrases: Phrases = Field(default_factory=Phrases)
     templates: Templates
 
     @field_validator("timezone")
@@ -371,6 +387,16 @@ class Policy(_Strict):
             return None
         words = "|".join(re.escape(marker) for marker in self.priority_markers)
         return re.compile(rf"(?<!\w)({words})(?!\w)", re.IGNORECASE)
+
+    @cached_property
+    def phrase_patterns(self) -> dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]]:
+        """Per kind of phrase, the patterns of its sure and its maybe phrases."""
+        patterns = {}
+        for kind, builtin in builtin_phrases().items():
+            added: PhraseAdditions = getattr(self.phrases, kind)
+            phrases = builtin.extended(PhraseSet(tuple(added.sure), tuple(added.maybe)))
+            patterns[kind] = (phrase_pattern(phrases.sure), phrase_pattern(phrases.maybe))
+        return patterns
 
     def tag(self, flag: Flag) -> str:
         """The helpdesk tag written for ``flag``."""

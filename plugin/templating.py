@@ -62,6 +62,7 @@ NOTE_SAMPLE: dict[str, Any] = {
     "guaranteed": True,
     "no_due_reason": "",
     "findings": [{"tag": "vague-subject", "reason": "the subject is empty"}],
+    "doubts": [{"tag": "meeting-request", "reason": "the message mentions a call"}],
     "replied": ["vague-subject"],
     "untold": [],
     "close": False,

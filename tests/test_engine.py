@@ -73,6 +73,7 @@ def test_gold_priority_request_decision(example_policy) -> None:
         "findings": [
             {"flag": "priority-request", "reason": "subject contains the marker 'URGENT'"}
         ],
+        "doubts": [],
     }
     assert decision.note.splitlines() == [
         "ticket-warden: Gold SLA (Acme Storage), priority request, priority 3 high.",

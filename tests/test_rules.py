@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from plugin.model import Customer
 from plugin.names import Flag, Sender
+from plugin.policy import Policy, load_policy
 from plugin.rules.channel import address_finding, addresses, channel_finding
 from plugin.rules.client import match_client
 from plugin.rules.hours import outside_hours_finding
@@ -239,13 +241,32 @@ def test_specifics(text: str, kind: str) -> None:
         "Können wir einen Termin vereinbaren?",
     ],
 )
-def test_meeting_requests(text: str) -> None:
-    assert meeting_finding(email("Firewall review", body=text)) is not None
+def test_meeting_requests(text: str, builtin_policy: Policy) -> None:
+    finding = meeting_finding(email("Firewall review", body=text), builtin_policy)
+    assert finding is not None
+    assert finding.sure
 
 
-def test_not_a_meeting() -> None:
-    assert meeting_finding(email()) is None
-    assert meeting_finding(email(body="When I visit the intranet page it times out")) is None
+def test_not_a_meeting(builtin_policy: Policy) -> None:
+    assert meeting_finding(email(), builtin_policy) is None
+    # "visit" alone is a maybe: agents are told, the client is not.
+    doubt = meeting_finding(
+        email(body="When I visit the intranet page it times out"), builtin_policy
+    )
+    assert doubt is not None
+    assert not doubt.sure
+    assert "perhaps a meeting request" in doubt.reason
+
+
+def test_a_policy_adds_its_own_meeting_phrases(builtin_policy: Policy, tmp_path: Path) -> None:
+    message = email("Braai on Friday?", body="Shall we go through it over a braai?")
+    assert meeting_finding(message, builtin_policy) is None
+    own = tmp_path / "policy.yaml"
+    own.write_text("phrases:\n  meeting_request:\n    sure: [over a braai]\n", "utf-8")
+    finding = meeting_finding(message, load_policy(own))
+    assert finding is not None
+    assert finding.sure
+    assert "over a braai" in finding.reason
 
 
 def test_confirmation() -> None:
@@ -266,14 +287,20 @@ def test_confirmation() -> None:
         "Proposal for a backup solution",
     ],
 )
-def test_project_tasks(subject: str) -> None:
-    assert project_finding(email(subject, body="See subject.")) is not None
+def test_project_tasks(subject: str, builtin_policy: Policy) -> None:
+    finding = project_finding(email(subject, body="See subject."), builtin_policy)
+    assert finding is not None
+    assert finding.sure
 
 
-def test_not_project_work() -> None:
-    assert project_finding(email()) is None
-    assert project_finding(email("After the upgrade Outlook crashes", body="It crashes.")) is None
-    assert project_finding(email(body='I quote the error: "disk full"')) is None
+def test_not_project_work(builtin_policy: Policy) -> None:
+    assert project_finding(email(), builtin_policy) is None
+    assert project_finding(email(body='I quote the error: "disk full"'), builtin_policy) is None
+    doubt = project_finding(
+        email("After the upgrade Outlook crashes", body="It crashes."), builtin_policy
+    )
+    assert doubt is not None
+    assert not doubt.sure
 
 
 def test_outside_office_hours(builtin_policy) -> None:

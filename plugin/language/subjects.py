@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
 
 from plugin.language.vocabulary import SubjectVocabulary, subject_vocabulary
 from plugin.text import strip_subject_prefixes, words
@@ -19,7 +22,7 @@ from plugin.text import strip_subject_prefixes, words
 # Dates and times are not identifiers (tests/corpus/README.md): "12.03.", "12.03.2026",
 # "2026-03-12", "12/03/26", "14:00". They are blanked before the words are read.
 _DATE_OR_TIME = re.compile(
-    r"(?<![\d.])\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})?+(?![\d])"
+    r"(?<![\d.])\d{1,2}\.\d{1,2}\.(?:\d{4})?+(?![\w.])"
     r"|(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)"
     r"|(?<![\d/])\d{1,2}/\d{1,2}(?:/\d{2,4})?+(?![\d/])"
     r"|(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?+(?![\d:])"
@@ -34,10 +37,65 @@ _QUOTED = re.compile(
 _SYMBOL = re.compile(r"\b[A-Z][A-Z0-9]*+(?:_[A-Z0-9]++)++\b")
 # The last part of a host name or file name: "example.com", "mail.log", "node.js".
 _DOTTED_NAME = re.compile(r"^[^\W\d_][\w-]*+(?:\.[\w-]++)*?\.[a-z]{2,}$", re.IGNORECASE)
+_SUPPORT = frozenset({"support", "unterstützung", "prise", "soporte", "suporte", "ondersteuning"})
+_FIRST_PERSON = frozenset(
+    {
+        "i",
+        "i'm",
+        "my",
+        "me",
+        "we",
+        "our",
+        "us",
+        "ich",
+        "mein",
+        "meine",
+        "wir",
+        "unser",
+        "je",
+        "j'ai",
+        "mon",
+        "ma",
+        "nous",
+        "yo",
+        "mi",
+        "eu",
+        "meu",
+        "ik",
+        "mijn",
+        "ek",
+        "ons",
+    }
+)
+_HELP = frozenset(
+    {
+        "help",
+        "assist",
+        "assistance",
+        "hilfe",
+        "aide",
+        "ayuda",
+        "ajuda",
+        "hulp",
+        "aiuto",
+        "помогите",
+        "помощь",
+        "please",
+        "pls",
+        "plz",
+        "bitte",
+        "svp",
+    }
+)
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
 _NAME = re.compile(r"^(?:[A-Z][\w'-]*+\.?|[A-Z]\.)$")
+_UNREAD_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Below this Zipf frequency (wordfreq: log10 of uses per billion words) in every language
+# read, a word is rare: product names, jargon, typos. "calendar" is 4.3 in English.
+RARE_ZIPF = 3.0
+_FREQUENCY_LANGUAGES = ("en", "de", "fr", "es", "pt", "nl")
 
 
 @dataclass(slots=True)
@@ -53,8 +111,14 @@ class SubjectReading:
     categories: list[str] = field(default_factory=list)
     departments: list[str] = field(default_factory=list)
     generic: list[str] = field(default_factory=list)
+    # Objects no common word of the languages read is spelled like: names of products.
+    rare: list[str] = field(default_factory=list)
+    # Words in a script the word classes do not cover (Chinese, Japanese, Korean...).
+    unread: list[str] = field(default_factory=list)
     sender: str = ""
     question: bool = False
+    first_person: bool = False
+    asks_help: bool = False
 
     @property
     def word_count(self) -> int:
@@ -66,6 +130,7 @@ class SubjectReading:
             + len(self.categories)
             + len(self.departments)
             + len(self.generic)
+            + len(self.unread)
         )
 
 
@@ -83,6 +148,7 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
         reading.sender = " ".join(tokens[sender_at:])
         tokens = tokens[:sender_at]
     negated = False
+    previous = ""
     for position, token in enumerate(tokens):
         word = token.lower()
         if _is_identifier(token):
@@ -91,8 +157,14 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
             reading.generic.append(token)
             negated = True
             continue
+        elif word in _SUPPORT and previous == "object":
+            reading.predicates.append(token)  # "IPsec support", not "IT Support:"
         elif word in vocabulary.generic:
             reading.generic.append(token)
+            if word in _FIRST_PERSON:
+                reading.first_person = True
+            elif word in _HELP:
+                reading.asks_help = True
             continue  # "can't really connect": the negation reaches past filler words
         elif word in vocabulary.vague_symptom:
             reading.vague_symptoms.append(token)
@@ -103,24 +175,44 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
             reading.categories.append(token)
         elif word in vocabulary.department:
             reading.departments.append(token)
+        elif _UNREAD_SCRIPT.search(word):
+            reading.unread.append(token)
+        elif word.endswith("ly") and len(word) > 4:
+            reading.generic.append(token)  # adverbs: "correctly", "suddenly"
+        elif word.endswith(("ed", "ing")) and len(word) > 5 and not is_rare(word):
+            reading.predicates.append(token)  # "refreshed", "resolving": verb forms
         elif len(word) >= 2 and not word.isdigit():
             reading.objects.append(token)
             if _looks_named(token, position):
                 reading.named.append(token)
+            if is_rare(word):
+                reading.rare.append(token)
+            previous = "object"
+            negated = False
+            continue
         else:
             reading.generic.append(token)
         negated = False
+        previous = ""
     return reading
 
 
 def _is_identifier(token: str) -> bool:
     """A version, number, address part, model or host name: something an agent can look up."""
-    has_digit = any(character.isdigit() for character in token)
-    if has_digit:
+    digits = sum(character.isdigit() for character in token)
+    if digits:
         if token.isdigit():
             return len(token) >= 3 and not _YEAR.match(token)
-        return True  # "1.6", "0x80070005", "NAS02", "10.0.5.0", "v2"
+        # "Icinga2", "php8": a product's name with its major version is a name, not an
+        # identifier; "1.6", "0x80070005", "NAS02", "10.0.5.0" and "v2.3" are identifiers.
+        return not (digits == 1 and token[-1].isdigit() and token[:-1].isalpha())
     return "." in token and bool(_DOTTED_NAME.match(token))
+
+
+@lru_cache(maxsize=65_536)
+def is_rare(word: str) -> bool:
+    """Whether ``word`` is uncommon in every language clients write in."""
+    return all(zipf_frequency(word, language) < RARE_ZIPF for language in _FREQUENCY_LANGUAGES)
 
 
 def _looks_named(token: str, position: int) -> bool:
@@ -149,12 +241,20 @@ FEATURES = (
     "objects_2",
     "objects_3",
     "named",
+    "rare",
+    "common_objects_only",
+    "unread",
     "predicate",
     "vague_symptom",
     "category",
     "department",
     "sender",
     "question",
+    "first_person",
+    "asks_help",
+    "predicates_2",
+    "rare_and_predicate",
+    "named_and_vague_symptom",
     "object_and_predicate",
     "object_and_vague_symptom",
     "category_and_predicate",
@@ -174,12 +274,20 @@ def subject_features(reading: SubjectReading) -> dict[str, float]:
         "objects_2": objects >= 2,
         "objects_3": objects >= 3,
         "named": bool(reading.named),
+        "rare": bool(reading.rare),
+        "common_objects_only": objects >= 1 and not reading.rare and not reading.named,
+        "unread": bool(reading.unread),
         "predicate": bool(reading.predicates),
         "vague_symptom": bool(reading.vague_symptoms),
         "category": bool(reading.categories),
         "department": bool(reading.departments),
         "sender": bool(reading.sender),
         "question": reading.question,
+        "first_person": reading.first_person,
+        "asks_help": reading.asks_help,
+        "predicates_2": len(reading.predicates) >= 2,
+        "rare_and_predicate": bool(reading.rare) and bool(reading.predicates),
+        "named_and_vague_symptom": bool(reading.named) and bool(reading.vague_symptoms),
         "object_and_predicate": objects >= 1 and bool(reading.predicates),
         "object_and_vague_symptom": objects >= 1 and bool(reading.vague_symptoms),
         "category_and_predicate": bool(reading.categories) and bool(reading.predicates),

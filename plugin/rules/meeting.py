@@ -6,25 +6,29 @@ import re
 
 from plugin.model import Finding, Message
 from plugin.names import Flag
-from plugin.rules.search import phrase_finding
+from plugin.policy import Policy
+from plugin.rules.search import sure_or_maybe_finding
 from plugin.text import written_text
 
-MEETING_REQUEST = re.compile(
-    r"\b(?:meeting|appointment|call[- ]?back|call me|phone call|video call|teams call|zoom call|"
-    r"(?:schedule|set up|arrange|book) (?:a|an) (?:call|time|slot|session|visit)|"
-    r"on[- ]?site|site visit|visit (?:us|our (?:office|site|premises))|"
-    r"come (?:in|out|over|by) (?:to|and|on|at)|termin|rendez-vous|reunión|cita|afspraak)\b",
-    re.IGNORECASE,
-)
 CONFIRMATION = re.compile(
     r"\b(?:confirm(?:ed|ing|s)?|booked|scheduled|see you (?:on|at|then)|bestätig\w*)\b",
     re.IGNORECASE,
 )
 
 
-def meeting_finding(message: Message) -> Finding | None:
-    """A finding when the customer asks for a meeting, call-back, visit or on-site time."""
-    return phrase_finding(MEETING_REQUEST, message, Flag.MEETING_REQUEST, "asks for a meeting")
+def meeting_finding(message: Message, policy: Policy) -> Finding | None:
+    """A finding when the customer asks for a meeting, call-back, visit or on-site time.
+
+    The phrases are the policy's (plugin/language/phrases.yaml and its own additions);
+    a "maybe" phrase such as "call" alone is only noted for agents.
+    """
+    return sure_or_maybe_finding(
+        policy.phrase_patterns["meeting_request"],
+        message,
+        Flag.MEETING_REQUEST,
+        "asks for a meeting",
+        "mentions a call or visit, perhaps a meeting request",
+    )
 
 
 def confirmation_finding(message: Message) -> Finding | None:
