@@ -29,6 +29,7 @@ from plugin.rules.channel import address_finding, channel_finding
 from plugin.rules.client import ClientMatch, match_client
 from plugin.rules.hours import local_text, outside_hours_finding
 from plugin.rules.info import needs_info_finding
+from plugin.rules.machine import machine_verdict
 from plugin.rules.meeting import confirmation_finding, meeting_finding
 from plugin.rules.priority import priority_finding
 from plugin.rules.project import project_finding
@@ -81,6 +82,8 @@ class _Outcome:
     untold: list[str] = field(default_factory=list)
     # Findings a rule was not sure of: noted for agents, neither tagged nor told.
     doubts: list[Finding] = field(default_factory=list)
+    # Why no guidance reply was considered at all.
+    quiet: str = ""
     # How long the message's written text was when it was longer than the rules read.
     truncated: int | None = None
 
@@ -141,8 +144,14 @@ def _judge(case: _Case) -> Decision:
         outcome.no_due_reason = "project work is not covered by the SLA and needs a quote"
     else:
         outcome.due_at = _due_date(case, response)
-    outcome.reply, outcome.untold = _reply(case, findings, is_priority=is_priority)
     outcome.doubts = doubts
+    machine = machine_verdict(message)
+    if machine is not None:
+        # Maybe no person wrote it (a sure verdict skipped it before): agents are told,
+        # and the client gets no guidance reply until a message that is surely theirs.
+        outcome.quiet = f"the message may not be from a person: {machine.reason}"
+    else:
+        outcome.reply, outcome.untold = _reply(case, findings, is_priority=is_priority)
     return _decision(case.ticket, case.match, findings, outcome, policy)
 
 
@@ -358,6 +367,7 @@ def _decision(
             "close": outcome.close,
             "findings": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in findings],
             "doubts": [{"tag": policy.tag(f.flag), "reason": f.reason} for f in outcome.doubts],
+            "quiet": outcome.quiet,
             "replied": list(outcome.reply.reasons) if outcome.reply else [],
             "untold": outcome.untold,
             "truncated": outcome.truncated,

@@ -63,6 +63,7 @@ NOTE_SAMPLE: dict[str, Any] = {
     "no_due_reason": "",
     "findings": [{"tag": "vague-subject", "reason": "the subject is empty"}],
     "doubts": [{"tag": "meeting-request", "reason": "the message mentions a call"}],
+    "quiet": "",
     "replied": ["vague-subject"],
     "untold": [],
     "close": False,

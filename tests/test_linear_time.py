@@ -24,6 +24,7 @@ import pytest
 
 import plugin.rules
 from plugin import engine, text
+from plugin.language import subjects
 from plugin.django_helpdesk import payload as django_helpdesk_payload
 from plugin.model import Message
 from plugin.policy import Policy, load_policy
@@ -36,6 +37,7 @@ from tests.conftest import email, ticket_for
 MODULES: tuple[ModuleType, ...] = (
     text,
     engine,
+    subjects,
     zammad_payload,
     django_helpdesk_payload,
     *(
@@ -121,6 +123,13 @@ ADVERSARIES: dict[str, Callable[[int], str]] = {
     # keywords the phrase patterns start on, cut short
     "keyword prefixes": lambda n: "corrupt" + "x" * n,
     "phrase starts": lambda n: "schedule a " * (n // 11),
+    "phrase wildcards": lambda n: "migrat" * (n // 6),
+    "cron subjects": lambda n: "cron " + " " * n + "x",
+    "quotes": lambda n: "'" * n,
+    "open quotes": lambda n: "\"aaaaaaa " * (n // 9),
+    "capitals and underscores": lambda n: "A_" * (n // 2),
+    "dates": lambda n: "1.1." * (n // 4),
+    "times": lambda n: "1:1" * (n // 3),
     "words": lambda n: "a " * (n // 2),
     "punctuation soup": lambda n: ".-@+_/\\:[]()#>" * (n // 15),
     "encoded-word starts": lambda n: "=?x?q?a" * (n // 7),
@@ -158,8 +167,11 @@ def module_patterns() -> dict[str, re.Pattern[str]]:
 
 def policy_patterns(policy: Policy) -> dict[str, re.Pattern[str]]:
     """Patterns the policy builds from the admin's words and runs over customer subjects."""
-    marker = policy.priority_marker_pattern
-    return {"policy.priority_marker_pattern": marker} if marker is not None else {}
+    found = {"policy.priority_marker_pattern": policy.priority_marker_pattern}
+    for kind, (sure, maybe) in policy.phrase_patterns.items():
+        found[f"policy.phrase_patterns[{kind!r}].sure"] = sure
+        found[f"policy.phrase_patterns[{kind!r}].maybe"] = maybe
+    return {name: pattern for name, pattern in found.items() if pattern is not None}
 
 
 PATTERNS = module_patterns() | policy_patterns(load_policy())
@@ -179,9 +191,23 @@ COVERED = {
     "rules.info.SPECIFICS['a version or number']",
     "rules.info.SPECIFICS['a path']",
     "rules.info.SPECIFICS['steps']",
-    "rules.meeting.MEETING_REQUEST",
     "rules.meeting.CONFIRMATION",
-    "rules.project.PROJECT_WORK",
+    "rules.machine._MACHINE_SENDER",
+    "rules.machine._MACHINE_SUBJECT",
+    "rules.machine._GENERATED_TEXT",
+    "rules.machine._WEAK_SUBJECT",
+    "rules.machine._UNSUBSCRIBE",
+    "language.subjects._DATE_OR_TIME",
+    "language.subjects._QUOTED",
+    "language.subjects._SYMBOL",
+    "language.subjects._DOTTED_NAME",
+    "language.subjects._YEAR",
+    "language.subjects._NAME",
+    "language.subjects._UNREAD_SCRIPT",
+    "policy.phrase_patterns['meeting_request'].sure",
+    "policy.phrase_patterns['meeting_request'].maybe",
+    "policy.phrase_patterns['project_task'].sure",
+    "policy.phrase_patterns['project_task'].maybe",
     "rules.skip._BOUNCE_SENDER",
     "rules.skip._BOUNCE_SUBJECT",
     "rules.skip._AUTO_REPLY_SUBJECT",

@@ -6,6 +6,7 @@ import re
 
 from plugin.model import Message
 from plugin.names import Sender
+from plugin.rules.machine import machine_verdict
 
 # Subjects are the customer's, and not cut before these run: a possessive ``\s*+`` does not
 # give back, one by one, the blanks a million-character subject may start with.
@@ -53,4 +54,7 @@ def skip_reason(message: Message | None) -> str | None:
     auto = auto_response_reason(message)
     if auto:
         return f"auto-response: {auto}"
+    machine = machine_verdict(message)
+    if machine is not None and machine.sure:
+        return f"machine-written: {machine.reason}"
     return None

@@ -1,0 +1,96 @@
+"""Mail that no person wrote: reports, alerts, notices, newsletters (SPEC §3 "never act on").
+
+Zammad judges a mail's headers when it arrives (``is-auto-response``), but cron
+and monitoring reports, invoices and notices often carry none of those headers.
+What the webhook does carry, the sender, the subject and the text, is judged here.
+Strong signs (a cron subject, a no-reply sender, "this message was generated
+automatically") skip the message; a weak sign alone (an unsubscribe link, an
+invoice subject) only keeps the client from getting a guidance reply, and says so.
+A forwarded or replied-to report ("Fwd:", "AW:") was sent on by a person, and is
+judged like any other message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from plugin.model import Message
+from plugin.rules.channel import addresses
+from plugin.text import decode_subject, strip_subject_prefixes, written_text
+
+# Local parts of senders that are programs, not people.
+_MACHINE_SENDER = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster|mail[-_.]?daemon|"
+    r"root|cron|crond|daemon|nagios|icinga\d?|zabbix|monitoring|monitor|alertmanager|alerts?|"
+    r"grafana|prometheus|logwatch|backup|bounces?|notifications?|notify|notifier|automailer|"
+    r"mailer|robot|system|sysadmin-robot|www-data|apache|nobody|newsletters?|news|billing|"
+    r"invoices?|rechnung|facturation|factura)(?:[+-][^@]*+)?+$",
+    re.IGNORECASE,
+)
+# Subjects that programs write: cron, anacron, logwatch, Nagios/Icinga, Alertmanager, Zabbix.
+_MACHINE_SUBJECT = re.compile(
+    r"^\s*+(?:cron\s++<|anacron\b|logwatch for\b|\*\*\s*+(?:problem|recovery|acknowledgement)\b|"
+    r"(?:problem|resolved|recovery|ok|warning|critical)\s*+:\s*+\S++\s++(?:is|has)\b|"
+    r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|"
+    # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
+    r"\[(?:success|warning|failed)\]\s)",
+    re.IGNORECASE,
+)
+_GENERATED_TEXT = re.compile(
+    r"\b(?:this (?:is an? )?(?:e-?mail|message|notification) (?:was|is|has been) "
+    r"(?:automatically |auto-)?(?:generated|sent) (?:automatically|by)|"
+    r"(?:automatically|auto)[- ]generated (?:e-?mail|message|notification|report)|"
+    r"do not reply to this (?:e-?mail|message)|please do not reply|"
+    r"diese (?:e-?mail|nachricht) wurde automatisch|automatisch (?:generiert|erstellt|versendet)|"
+    r"bitte antworten sie nicht|ne pas répondre|message (?:généré|envoyé) automatiquement|"
+    r"no responda a este|generado automáticamente|não responda|gerado automaticamente|"
+    r"niet beantwoorden|automatisch gegenereerd|moenie antwoord nie)",
+    re.IGNORECASE,
+)
+_WEAK_SUBJECT = re.compile(
+    r"\b(?:invoice|rechnung|facture|factura|fatura|factuur|faktuur|newsletter|"
+    r"statement|receipt|quittung|reçu|recibo|report|bericht|rapport|informe|relatório|verslag)\b",
+    re.IGNORECASE,
+)
+_UNSUBSCRIBE = re.compile(
+    r"\b(?:unsubscribe|abmelden|abbestellen|désabonner|désinscri\w*+|darse de baja|"
+    r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineVerdict:
+    """Why a message looks machine-written, and whether that is sure enough to skip it."""
+
+    reason: str
+    sure: bool
+
+
+def machine_verdict(message: Message) -> MachineVerdict | None:
+    """A verdict when ``message`` looks like mail no person wrote for this desk, else None."""
+    subject = decode_subject(message.subject)
+    if strip_subject_prefixes(subject) != subject.strip():
+        return None  # "Fwd: Cron <root@host>": a person sent it on
+    for address in addresses((message.from_address or "",)):
+        local = address.rsplit("@", 1)[0]
+        if _MACHINE_SENDER.match(local):
+            return MachineVerdict(f"sent by a program's address ({address})", sure=True)
+    if _MACHINE_SUBJECT.match(subject):
+        return MachineVerdict(f"a report or alert by its subject ('{subject}')", sure=True)
+    text = written_text(message.body, message.content_type)
+    generated = _GENERATED_TEXT.search(text)
+    if generated:
+        return MachineVerdict(f"says it was sent automatically ('{generated[0]}')", sure=True)
+    signs = []
+    weak = _WEAK_SUBJECT.search(subject)
+    if weak:
+        signs.append(f"a notice or report by its subject ('{weak[0]}')")
+    unsubscribe = _UNSUBSCRIBE.search(text)
+    if unsubscribe:
+        signs.append(f"a mailing by its text ('{unsubscribe[0]}')")
+    if not signs:
+        return None
+    # One weak sign is often a person's own words ("the report you sent"); two are not.
+    return MachineVerdict(" and ".join(signs), sure=len(signs) > 1)
