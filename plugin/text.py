@@ -64,6 +64,12 @@ _STOP_MARKERS = (
     "divrplyfwdmsg",
     "appendonsend",
     "ms-outlook-mobile-signature",
+    "domino-section",  # Lotus Notes / Domino: the quoted message's section
+    "outlookmessageheader",
+    "mail-editor-reference-message-container",  # new Outlook
+    "protonmail_quote",
+    "zwchr",  # Zimbra's reply header
+    "felamimail-body-blockquote",  # Tine 2.0
 )
 
 # A line that introduces a quoted earlier message; everything after it is dropped.
@@ -85,11 +91,26 @@ _QUOTE_HEADER = re.compile(
 _SIGNATURE_START = re.compile(
     r"^\s*+(?:--\s*+|__\s*+|"
     r"sent from my .*+|get outlook for .*+|von meinem .* gesendet|envoyé de mon .*+|"
-    r"(?:kind |best |warm |many )?regards,?|thanks(?: and regards)?,?|thank you,?|cheers,?|"
-    r"mit freundlichen grüßen,?|freundliche grüße,?|viele grüße,?|cordialement,?|"
-    r"saludos,?|(?:vriendelike )?groete,?|met vriendelijke groet,?|sincerely,?|yours,?)\s*+$",
+    r"enviado desde mi .*+|enviado do meu .*+|verzonden vanaf mijn .*+|"
+    # English
+    r"(?:(?:kind|best|warm|warmest|many|with) )?regards|best(?: wishes)?|cheers|"
+    r"thanks(?: (?:and|&) regards| in advance| again| a lot)?|thank you(?: in advance)?|"
+    r"many thanks|sincerely|yours(?: sincerely| faithfully| truly)?|br|"
+    # German
+    r"mit (?:freundliche[mn]?|besten|herzliche[mn]?) gr[üu](?:ß|ss)(?:en?)?|freundliche grü(?:ß|ss)e|"
+    r"(?:viele|liebe|beste|herzliche|schöne) grü(?:ß|ss)e|grü(?:ß|ss)e|gru(?:ß|ss)|mfg|lg|vg|"
+    # French, Spanish, Portuguese, Italian
+    r"(?:bien )?cordialement|bien à (?:vous|toi)|salutations(?: distinguées)?|"
+    r"(?:un )?(?:saludo|saludos)(?: cordiales)?|atentamente|"
+    r"atenciosamente|cumprimentos|abraços?|"
+    r"(?:cordiali|distinti) saluti|saluti|"
+    # Dutch and Afrikaans
+    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groet(?:en|jes)?|mvg|"
+    r"(?:vriendelike )?groete|baie dankie)[,.!]?+(?:\s++\S++){0,3}?\s*+$",
     re.IGNORECASE,
 )
+# A name under a sign-off: a few capitalised words or initials ("Thandi", "J. Smith").
+_NAME_LINE = re.compile(r"^\s*+[^\W\d_][\w.'-]*+(?:\s++[^\W\d_][\w.'-]*+){0,3}\s*+$")
 # A sign-off only ends the message when few lines follow it (name, title, phone).
 _SIGNATURE_MAX_LINES = 8
 # Typographic apostrophes (U+2019) are common in mail, so a word may contain one.
@@ -212,34 +233,67 @@ def _written(body: str, content_type: str) -> _Written:
 
 
 def without_quotes_and_signature(text: str) -> str:
-    """Plain ``text`` without quoted lines, or what follows a reply or forward header or a
-    closing sign-off."""
+    """Plain ``text`` without quoted lines, the earlier message a reply or forward header
+    introduces, or what follows a closing sign-off.
+
+    A reply header followed by ``>``-quoted lines only starts a quote: what the sender
+    wrote below or between the quoted lines is kept. A header followed by unquoted text
+    (Outlook's "From: ... Sent: ...") starts the earlier message, and the text ends there.
+    """
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    headers = [bool(_QUOTE_HEADER.match(line)) for line in lines]
+    # For each line, whether a reply header comes anywhere after it (one pass from the end).
+    header_after = [False] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        header_after[index] = header_after[index + 1] or headers[index]
     kept: list[str] = []
     for index, line in enumerate(lines):
         if line.lstrip().startswith(">"):
             continue
-        if _QUOTE_HEADER.match(line):
+        if headers[index]:
+            if _quoted_lines_follow(lines, index):
+                continue
             break
-        if _SIGNATURE_START.match(line) and _is_near_end(lines, index):
+        if _SIGNATURE_START.match(line) and (
+            header_after[index + 1] or _is_near_end(lines, index) or _name_follows(lines, index)
+        ):
             break
         kept.append(line)
     return "\n".join(kept).strip()
 
 
-def _is_near_end(lines: list[str], index: int) -> bool:
-    """Few lines follow ``lines[index]``, or a quote header comes within a few of it."""
-    # Only the next few non-blank lines are looked at, so that many sign-offs in a row
-    # ("--\n--\n--...") are not each followed to the end of the text: that is quadratic.
-    remaining: list[str] = []
+def _next_text_line(lines: list[str], index: int) -> str | None:
+    """The first non-blank line after ``lines[index]``."""
     for position in range(index + 1, len(lines)):
         if lines[position].strip():
-            remaining.append(lines[position])
-            if len(remaining) > _SIGNATURE_MAX_LINES:
-                break
-    return len(remaining) <= _SIGNATURE_MAX_LINES or any(
-        _QUOTE_HEADER.match(line) for line in remaining
-    )
+            return lines[position]
+    return None
+
+
+def _quoted_lines_follow(lines: list[str], index: int) -> bool:
+    following = _next_text_line(lines, index)
+    return following is not None and following.lstrip().startswith(">")
+
+
+def _name_follows(lines: list[str], index: int) -> bool:
+    """A sign-off followed by a name: the signature starts there, however long it is."""
+    following = _next_text_line(lines, index)
+    if following is None or not _NAME_LINE.match(following):
+        return False
+    return all(word[:1].isupper() for word in following.split())
+
+
+def _is_near_end(lines: list[str], index: int) -> bool:
+    """Few lines follow ``lines[index]``."""
+    # Only the next few non-blank lines are looked at, so that many sign-offs in a row
+    # ("--\n--\n--...") are not each followed to the end of the text: that is quadratic.
+    remaining = 0
+    for position in range(index + 1, len(lines)):
+        if lines[position].strip():
+            remaining += 1
+            if remaining > _SIGNATURE_MAX_LINES:
+                return False
+    return True
 
 
 def words(text: str) -> list[str]:

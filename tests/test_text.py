@@ -85,6 +85,76 @@ def test_a_sign_off_in_the_middle_of_a_long_message_is_kept() -> None:
     assert written_text(body).startswith("Thanks,")
 
 
+def test_a_reply_written_below_the_quote_is_kept() -> None:
+    body = (
+        "Am 03.03.2026 um 15:00 schrieb xstore support:\n"
+        "> Welche Version ist installiert?\n"
+        ">\n"
+        "\n"
+        "Version 2.4, auf dem Server srv-db01.\n"
+    )
+    assert written_text(body) == "Version 2.4, auf dem Server srv-db01."
+
+
+def test_inline_replies_between_quoted_lines_are_kept() -> None:
+    body = (
+        "On Tue, 3 Mar 2026 at 15:00, xstore support wrote:\n"
+        "> Which printer?\n"
+        "The one on the 3rd floor.\n"
+        "> Since when?\n"
+        "Since Monday.\n"
+    )
+    assert written_text(body) == "The one on the 3rd floor.\nSince Monday."
+
+
+def test_outlook_header_cuts_the_unquoted_earlier_message() -> None:
+    body = "Still broken.\n\nFrom: xstore support\nSent: Tuesday\n\nPlease restart it."
+    assert written_text(body) == "Still broken."
+
+
+@pytest.mark.parametrize(
+    "sign_off",
+    [
+        "Mit freundlichem Gruß",
+        "Mit freundlichen Grüssen",
+        "MfG",
+        "Bien cordialement",
+        "Un saludo",
+        "Atenciosamente",
+        "Met vriendelijke groet",
+        "Vriendelike groete",
+        "Best,",
+    ],
+)
+def test_sign_offs_in_the_languages_clients_write(sign_off: str) -> None:
+    body = f"Der Drucker druckt nicht.\n\n{sign_off}\nAnna Muster\nMuster AG"
+    assert written_text(body) == "Der Drucker druckt nicht."
+
+
+def test_a_long_signature_and_disclaimer_above_a_quote_are_cut() -> None:
+    disclaimer = "\n".join(f"Disclaimer line {n}: this e-mail is confidential." for n in range(12))
+    body = (
+        "The VPN drops every 60 seconds.\n\nKind regards\nJane\nAcme\n\n"
+        f"{disclaimer}\n\nOn Tue, 3 Mar 2026, xstore support wrote:\n> Hello"
+    )
+    assert written_text(body) == "The VPN drops every 60 seconds."
+
+
+def test_a_name_under_a_sign_off_starts_the_signature_however_long() -> None:
+    legal = "\n".join(f"Registered office line {n}" for n in range(12))
+    body = f"Please reset the password of jane@acme.example.\n\nThanks,\nThandi Nkosi\n{legal}"
+    assert written_text(body) == "Please reset the password of jane@acme.example."
+
+
+def test_a_lotus_notes_quote_section_is_dropped() -> None:
+    html = (
+        "<font>Hallo.<br>Lass uns morgen telefonieren.</font><br>"
+        '<div class="domino-section"><div class="domino-section-head">Von: support</div>'
+        "<pre>Informationen zur Vorbereitung</pre></div>"
+    )
+    assert written_text(html, "text/html") == "Hallo.\nLass uns morgen telefonieren."
+
+
 def test_mobile_signature_and_quote_lines() -> None:
     assert written_text("it doesnt work\n\nSent from my iPhone") == "it doesnt work"
     assert written_text("> quoted only\n>> more") == ""
