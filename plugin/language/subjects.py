@@ -23,7 +23,7 @@ from plugin.text import strip_subject_prefixes, words
 # "2026-03-12", "12/03/26", "14:00". They are blanked before the words are read.
 _DATE_OR_TIME = re.compile(
     r"(?<![\d.])\d{1,2}\.\d{1,2}\.(?:\d{4})?+(?![\w.])"
-    r"|(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)"
+    r"|(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)|(?<![\d-])\d{1,2}-\d{1,2}-\d{4}(?![\d-])"
     r"|(?<![\d/])\d{1,2}/\d{1,2}(?:/\d{2,4})?+(?![\d/])"
     r"|(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?+(?![\d:])"
 )
@@ -87,6 +87,8 @@ _HELP = frozenset(
         "svp",
     }
 )
+# French and Italian elisions: "l'upload" is looked up as "upload".
+_ELISION = re.compile(r"^(?:[ldnjsmtc]|qu)'(?=\w)")
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
@@ -150,7 +152,7 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
     negated = False
     previous = ""
     for position, token in enumerate(tokens):
-        word = token.lower()
+        word = _ELISION.sub("", token.lower())
         if _is_identifier(token):
             reading.identifiers.append(token)
         elif word in vocabulary.negation:
@@ -175,6 +177,8 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
             reading.categories.append(token)
         elif word in vocabulary.department:
             reading.departments.append(token)
+        elif word in vocabulary.stopwords:
+            reading.generic.append(token)
         elif _UNREAD_SCRIPT.search(word):
             reading.unread.append(token)
         elif word.endswith("ly") and len(word) > 4:
@@ -204,8 +208,10 @@ def _is_identifier(token: str) -> bool:
         if token.isdigit():
             return len(token) >= 3 and not _YEAR.match(token)
         # "Icinga2", "php8": a product's name with its major version is a name, not an
-        # identifier; "1.6", "0x80070005", "NAS02", "10.0.5.0" and "v2.3" are identifiers.
-        return not (digits == 1 and token[-1].isdigit() and token[:-1].isalpha())
+        # identifier; "1.6", "0x80070005", "NAS02", "B2" (a room), "10.0.5.0" are.
+        return len(token) <= 3 or not (
+            digits == 1 and token[-1].isdigit() and token[:-1].isalpha()
+        )
     return "." in token and bool(_DOTTED_NAME.match(token))
 
 

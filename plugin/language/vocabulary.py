@@ -7,7 +7,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import stopwordsiso
 import yaml
+
+# The languages whose stopwords count as generic words in a subject.
+STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "pt", "nl", "it", "af", "sv", "da", "no", "ru")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,9 @@ class SubjectVocabulary:
     category: frozenset[str]
     department: frozenset[str]
     sender_marker: frozenset[str]
+    # Function words of the languages clients write (stopwords-iso), taken as generic
+    # when no class above claims them: "beim", "lors", "desde", "sobre".
+    stopwords: frozenset[str] = frozenset()
 
 
 def _words(entry: Any) -> frozenset[str]:
@@ -35,4 +42,8 @@ def subject_vocabulary() -> SubjectVocabulary:
     """The shipped word classes (read once per process)."""
     text = resources.files("plugin.language").joinpath("subject_words.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
-    return SubjectVocabulary(**{name: _words(data[name]) for name in SubjectVocabulary.__slots__})
+    classes = {name: _words(data[name]) for name in SubjectVocabulary.__slots__ if name in data}
+    stopwords = frozenset(
+        word.lower() for language in STOPWORD_LANGUAGES for word in stopwordsiso.stopwords(language)
+    )
+    return SubjectVocabulary(**classes, stopwords=stopwords)

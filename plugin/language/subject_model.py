@@ -1,0 +1,51 @@
+"""The shipped vague-subject model: a logistic regression over a subject's parts.
+
+Weights and thresholds live in ``subject_model.json``, written by
+``python -m plugin.language.training`` from the development split of the labelled
+corpus (tests/corpus/), never from its frozen split. Scoring is a dot product.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from plugin.language.subjects import FEATURES
+
+MODEL_FILE = "subject_model.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectModel:
+    """Weights per feature, and where a score becomes a sure or an unsure flag."""
+
+    weights: dict[str, float]
+    bias: float
+    flag_at: float
+    note_at: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        """How likely an agent would call a subject with these features vague."""
+        score = self.bias + sum(
+            self.weights.get(name, 0.0) * value for name, value in features.items()
+        )
+        return 1.0 / (1.0 + math.exp(-score))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubjectModel:
+        weights = {str(name): float(value) for name, value in data["weights"].items()}
+        unknown = set(weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"{MODEL_FILE}: features the code does not compute: {sorted(unknown)}")
+        return cls(weights, float(data["bias"]), float(data["flag_at"]), float(data["note_at"]))
+
+
+@cache
+def subject_model() -> SubjectModel:
+    """The shipped model (read once per process)."""
+    text = resources.files("plugin.language").joinpath(MODEL_FILE).read_text("utf-8")
+    return SubjectModel.from_json(json.loads(text))

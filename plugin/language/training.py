@@ -1,0 +1,95 @@
+"""Train the vague-subject model on the development split of the subject corpus.
+
+    python -m plugin.language.training [--corpus tests/corpus/subjects.tsv]
+
+Needs scikit-learn (``pip install -e '.[train]'``); the product itself only reads the
+JSON this writes. Thresholds are chosen on predictions from 5-fold cross-validation
+over the development split, so they are not fitted to lines the model has seen: the
+flag threshold is the lowest that keeps precision at TARGET_PRECISION, and the note
+threshold the lowest that keeps it at NOTE_PRECISION. The frozen split is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from plugin.language.subject_model import MODEL_FILE
+from plugin.language.subjects import FEATURES, read_subject, subject_features
+
+TARGET_PRECISION = 0.92
+NOTE_PRECISION = 0.75
+REGULARISATION = 0.3  # scikit-learn's C: smaller is simpler
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus" / "subjects.tsv"
+
+
+def development_rows(corpus: Path) -> list[tuple[str, bool]]:
+    """(subject, vague) for each line of the development split, in file order."""
+    lines = corpus.read_text("utf-8").splitlines()
+    header = lines[0].split("\t")
+    rows = []
+    for line in lines[1:]:
+        record = dict(zip(header, line.split("\t"), strict=True))
+        if record["split"] == "dev":
+            rows.append((record["subject"], record["label"] == "vague"))
+    return rows
+
+
+def lowest_threshold(scores: list[float], labels: list[bool], precision: float) -> float:
+    """The lowest score threshold whose flags are at least ``precision`` right."""
+    best = 1.0
+    for threshold in sorted(set(scores), reverse=True):
+        flagged = [label for score, label in zip(scores, labels, strict=True) if score >= threshold]
+        if sum(flagged) / len(flagged) >= precision:
+            best = threshold
+    return best
+
+
+def train(corpus: Path) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (train extra only)
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: PLC0415
+
+    rows = development_rows(corpus)
+    features = [
+        [subject_features(read_subject(subject))[name] for name in FEATURES] for subject, _ in rows
+    ]
+    labels = [vague for _, vague in rows]
+    model = LogisticRegression(C=REGULARISATION, max_iter=5000)
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    scores = list(
+        cross_val_predict(model, features, labels, cv=folds, method="predict_proba")[:, 1]
+    )
+    flag_at = lowest_threshold(scores, labels, TARGET_PRECISION)
+    note_at = min(flag_at, lowest_threshold(scores, labels, NOTE_PRECISION))
+    model.fit(features, labels)
+    digest = hashlib.sha256("\n".join(f"{s}\t{v}" for s, v in rows).encode()).hexdigest()
+    return {
+        "about": "Vague-subject model; python -m plugin.language.training writes it.",
+        "trained_on": {"lines": len(rows), "development_split_sha256": digest},
+        "weights": {
+            name: round(float(weight), 4)
+            for name, weight in zip(FEATURES, model.coef_[0], strict=True)
+        },
+        "bias": round(float(model.intercept_[0]), 4),
+        "flag_at": round(flag_at, 4),
+        "note_at": round(note_at, 4),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    arguments = parser.parse_args(argv)
+    result = train(arguments.corpus)
+    target = Path(__file__).with_name(MODEL_FILE)
+    target.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    print(f"wrote {target} from {result['trained_on']['lines']} development lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
