@@ -200,7 +200,7 @@ COVERED = {
     "rules.machine._GENERATED_TEXT",
     "rules.machine._WEAK_SUBJECT",
     "rules.machine._UNSUBSCRIBE",
-    "language.subjects._DATE_OR_TIME",
+    "language.subjects.DATE_OR_TIME",
     "language.subjects._QUOTED",
     "language.subjects._SYMBOL",
     "language.subjects._DOTTED_NAME",

@@ -48,16 +48,24 @@ def builtin_phrases() -> dict[str, PhraseSet]:
 
 
 def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One whole-word, case-blind pattern for ``phrases``; a trailing ``*`` continues the word."""
+    """One whole-word, case-blind pattern for ``phrases``.
+
+    A word that ends in ``*`` may go on ("migrat*"); a ``*`` alone stands for any one word
+    ("install * on" matches "install Acrobat on").
+    """
     alternatives = []
     for phrase in sorted(set(phrases), key=len, reverse=True):
-        stem = phrase.strip().lower()
-        wildcard = stem.endswith("*")
-        words = stem.rstrip("*").split()
-        if not words:
-            continue
-        body = r"\s++".join(re.escape(word) for word in words)
-        alternatives.append(body + (r"\w*+" if wildcard else ""))
+        words = phrase.strip().lower().split()
+        if words:
+            alternatives.append(r"\s++".join(_word_pattern(word) for word in words))
     if not alternatives:
         return None
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def _word_pattern(word: str) -> str:
+    if word == "*":
+        return r"[^\s]++"
+    if word.endswith("*"):
+        return re.escape(word.rstrip("*")) + r"\w*+"
+    return re.escape(word)

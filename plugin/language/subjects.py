@@ -21,7 +21,7 @@ from plugin.text import strip_subject_prefixes, words
 
 # Dates and times are not identifiers (tests/corpus/README.md): "12.03.", "12.03.2026",
 # "2026-03-12", "12/03/26", "14:00". They are blanked before the words are read.
-_DATE_OR_TIME = re.compile(
+DATE_OR_TIME = re.compile(
     r"(?<![\d.])\d{1,2}\.\d{1,2}\.(?:\d{4})?+(?![\w.])"
     r"|(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)|(?<![\d-])\d{1,2}-\d{1,2}-\d{4}(?![\d-])"
     r"|(?<![\d/])\d{1,2}/\d{1,2}(?:/\d{2,4})?+(?![\d/])"
@@ -143,7 +143,7 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
     reading = SubjectReading(text=text, question=text.rstrip().endswith("?"))
     reading.identifiers.extend(match[0] for match in _QUOTED.finditer(text))
     reading.identifiers.extend(match[0] for match in _SYMBOL.finditer(text))
-    plain = _SYMBOL.sub(" ", _QUOTED.sub(" ", _DATE_OR_TIME.sub(" ", text)))
+    plain = _SYMBOL.sub(" ", _QUOTED.sub(" ", DATE_OR_TIME.sub(" ", text)))
     tokens = words(plain)
     sender_at = _sender_position(tokens, vocabulary)
     if sender_at is not None:

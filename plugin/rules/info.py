@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from plugin.language.subject_model import subject_model
+from plugin.language.subjects import DATE_OR_TIME, read_subject, subject_features
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
-from plugin.text import words, written_text
+from plugin.text import strip_subject_prefixes, words, written_text
 
 # Each pattern is one kind of specific detail an agent can start from. They read what a
 # customer wrote, so each runs in linear time (tests/test_linear_time.py): a match may only
@@ -54,25 +56,93 @@ SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# How much of a message's text is read like a subject, for a product's name.
+_OPENING_WORDS = 60
+# ...and how many of its opening sentences are read as if each were a subject.
+_OPENING_SENTENCES = 8
+_SENTENCE_END = re.compile(r"[.!?;\n]++")
+# Specifics that hint at what is wrong but give an agent nothing to look up.
+_WEAK_SPECIFICS = frozenset({"error text", "steps"})
+
+
 def specifics_in(text: str) -> list[str]:
-    """The kinds of specific detail ``text`` carries (empty when it has none)."""
-    return [kind for kind, pattern in SPECIFICS if pattern.search(text)]
+    """The kinds of specific detail ``text`` carries (empty when it has none).
+
+    Dates and times are not numbers an agent can start from ("since 12.03.", "at 14:00").
+    """
+    undated = DATE_OR_TIME.sub(" ", text)
+    return [kind for kind, pattern in SPECIFICS if pattern.search(undated)]
 
 
 def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
-    """A finding when the message is too short, has no specifics, or is only an attachment."""
+    """A finding when the request cannot be started on: no text, or nothing specific in
+    its subject or its text.
+
+    The subject counts: "Word fehlt auf IR1 PC 03" with an empty body says enough. A
+    message is surely thin when its subject is surely vague and its text is short or
+    names nothing (SPEC §3); when only one of those holds, agents are told in the note
+    and the client nothing, since a wrong "your message lacks detail" costs more than a
+    missed one.
+    """
+    subject = strip_subject_prefixes(message.subject)
+    vagueness = _subject_vagueness(subject)
+    if vagueness is None:
+        return None
     text = written_text(message.body, message.content_type)
     count = len(words(text))
-    limits = policy.needs_info
     if count == 0:
         if message.attachment_count:
             return Finding(Flag.NEEDS_INFO, "the message is only an attachment, with no text")
         return Finding(Flag.NEEDS_INFO, "the message has no text")
-    if count < limits.min_words:
-        return Finding(Flag.NEEDS_INFO, f"the message is too short ({count} words)")
-    if count < limits.enough_words and not specifics_in(text):
+    strong, weak = _specifics(text)
+    if strong or count >= policy.needs_info.enough_words or _a_sentence_says_enough(text):
+        return None
+    surely_vague = vagueness >= subject_model().flag_at
+    if count < policy.needs_info.min_words and not weak:
         return Finding(
-            Flag.NEEDS_INFO,
-            "the message names no error text, host, address, version, number, path or steps",
+            Flag.NEEDS_INFO, f"the message is too short ({count} words)", sure=surely_vague
         )
-    return None
+    hints = f" (it only has {', '.join(weak)})" if weak else ""
+    return Finding(
+        Flag.NEEDS_INFO,
+        "neither the subject nor the message names an error text, host, address, version, "
+        f"number or path{hints}",
+        sure=surely_vague and not weak,
+    )
+
+
+def _specifics(text: str) -> tuple[list[str], list[str]]:
+    """The specifics in ``text``: those an agent can look up, and those that only hint."""
+    found = specifics_in(text)
+    strong = [kind for kind in found if kind not in _WEAK_SPECIFICS]
+    weak = [kind for kind in found if kind in _WEAK_SPECIFICS]
+    if _names_a_product(text):
+        weak.append("a product's name")
+    return strong, weak
+
+
+def _subject_vagueness(subject: str) -> float | None:
+    """How likely the subject is vague, or None when it says enough on its own."""
+    if not subject:
+        return 1.0
+    reading = read_subject(subject)
+    if reading.identifiers:
+        return None
+    model = subject_model()
+    probability = model.probability(subject_features(reading))
+    return probability if probability >= model.note_at else None
+
+
+def _a_sentence_says_enough(text: str) -> bool:
+    """One of the opening sentences would make a specific subject ("Der Drucker druckt
+    nicht, auch keine Testseite")."""
+    sentences = [part for part in _SENTENCE_END.split(text) if len(part.split()) >= 3]
+    return any(
+        _subject_vagueness(sentence) is None for sentence in sentences[:_OPENING_SENTENCES]
+    )
+
+
+def _names_a_product(text: str) -> bool:
+    """The opening of the text names something rare enough to be a product or a host."""
+    reading = read_subject(" ".join(text.split()[:_OPENING_WORDS]))
+    return bool(reading.rare) and bool(reading.predicates or reading.vague_symptoms)

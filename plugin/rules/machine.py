@@ -25,14 +25,16 @@ _MACHINE_SENDER = re.compile(
     r"root|cron|crond|daemon|nagios|icinga\d?|zabbix|monitoring|monitor|alertmanager|alerts?|"
     r"grafana|prometheus|logwatch|backup|bounces?|notifications?|notify|notifier|automailer|"
     r"mailer|robot|system|sysadmin-robot|www-data|apache|nobody|newsletters?|news|billing|"
-    r"invoices?|rechnung|facturation|factura)(?:[+-][^@]*+)?+$",
+    r"invoices?|rechnung|facturation|factura|oracle|postgres|mysql|mssql|jenkins|gitlab|jira|"
+    # Scan-to-mail and fax gateways of office printers.
+    r"scanner|scan|scans|copier|mfp|fax|faxserver|printer)(?:[+-][^@]*+)?+$",
     re.IGNORECASE,
 )
 # Subjects that programs write: cron, anacron, logwatch, Nagios/Icinga, Alertmanager, Zabbix.
 _MACHINE_SUBJECT = re.compile(
     r"^\s*+(?:cron\s++<|anacron\b|logwatch for\b|\*\*\s*+(?:problem|recovery|acknowledgement)\b|"
     r"(?:problem|resolved|recovery|ok|warning|critical)\s*+:\s*+\S++\s++(?:is|has)\b|"
-    r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|"
+    r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|\[jira\]|"
     # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
     r"\[(?:success|warning|failed)\]\s)",
     re.IGNORECASE,
@@ -45,7 +47,9 @@ _GENERATED_TEXT = re.compile(
     r"diese (?:e-?mail|nachricht) wurde automatisch|automatisch (?:generiert|erstellt|versendet)|"
     r"bitte antworten sie nicht|ne pas répondre|message (?:généré|envoyé) automatiquement|"
     r"no responda a este|generado automáticamente|não responda|gerado automaticamente|"
-    r"niet beantwoorden|automatisch gegenereerd|moenie antwoord nie)",
+    r"niet beantwoorden|automatisch gegenereerd|moenie antwoord nie|"
+    # Fax gateways: "Sie haben soeben ein neues Fax ... empfangen", "You have received a fax".
+    r"(?:ein )?neues fax von|you have (?:received )?a new fax|nouveau fax de)",
     re.IGNORECASE,
 )
 _WEAK_SUBJECT = re.compile(
@@ -55,7 +59,9 @@ _WEAK_SUBJECT = re.compile(
 )
 _UNSUBSCRIBE = re.compile(
     r"\b(?:unsubscribe|abmelden|abbestellen|désabonner|désinscri\w*+|darse de baja|"
-    r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out)\b",
+    r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out)\b"
+    # Chinese and Japanese: unsubscribe, stop delivery.
+    r"|退订|取消订阅|配信停止|配信解除|購読解除",
     re.IGNORECASE,
 )
 

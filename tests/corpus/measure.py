@@ -10,6 +10,7 @@ measure, and looking at what it gets wrong would turn it into a tuning set.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ FLAG_OF_LABEL = {
     "meeting_request": Flag.MEETING_REQUEST,
     "project_task": Flag.PROJECT_TASK,
 }
+_TICKET_HOOK = re.compile(r"\[Ticket#\d+\]", re.IGNORECASE)
 RECEIVED = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)  # a Wednesday, inside office hours
 
 
@@ -103,6 +105,9 @@ def message_of(row: MessageRow, policy: Policy) -> tuple[Ticket, Message]:
         title=row.subject,
         customer=Customer(email=None, name=None),
         created_at=RECEIVED,
+        # A subject with Zammad's ticket hook ("[Ticket#11392]") is a follow-up on that
+        # ticket (app/models/channel/filter/follow_up_check.rb); anything else opens one.
+        is_new=not _TICKET_HOOK.search(row.subject),
     )
     return ticket, message
 
