@@ -110,7 +110,9 @@ def add_messages(parts: Sequence[Path]) -> int:
 
     def text(record: dict[str, Any]) -> str:
         # A ticket may be its subject alone (an empty body): the subject is part of it.
-        return record.get("raw") or (record.get("subject") or "") + "\n" + (record.get("body") or "")
+        return record.get("raw") or (record.get("subject") or "") + "\n" + (
+            record.get("body") or ""
+        )
 
     seen = {hashlib.sha256(text(record).encode()).hexdigest() for record in existing}
     new = []
