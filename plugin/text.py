@@ -97,7 +97,8 @@ _SIGNATURE_START = re.compile(
     r"thanks(?: (?:and|&) regards| in advance| again| a lot)?|thank you(?: in advance)?|"
     r"many thanks|sincerely|yours(?: sincerely| faithfully| truly)?|br|"
     # German
-    r"mit (?:freundliche[mn]?|besten|herzliche[mn]?) gr[üu](?:ß|ss)(?:en?)?|freundliche grü(?:ß|ss)e|"
+    r"mit (?:freundliche[mn]?|besten|herzliche[mn]?) gr[üu](?:ß|ss)(?:en?)?|"
+    r"freundliche grü(?:ß|ss)e|"
     r"(?:viele|liebe|beste|herzliche|schöne) grü(?:ß|ss)e|grü(?:ß|ss)e|gru(?:ß|ss)|mfg|lg|vg|"
     # French, Spanish, Portuguese, Italian
     r"(?:bien )?cordialement|bien à (?:vous|toi)|salutations(?: distinguées)?|"

@@ -55,7 +55,8 @@ def test_worked_examples(example_policy, customer, subject, received, due, prior
 
 def test_gold_priority_request_decision(example_policy) -> None:
     decision = decide(
-        example_policy, email("URGENT: mail server down", received=sast(2026, 3, 3, 15))
+        example_policy,
+        email("URGENT: mail server mx1 rejects all incoming mail", received=sast(2026, 3, 3, 15)),
     )
     assert decision.to_json() | {"note": None} == {
         "tier": "gold",
@@ -239,7 +240,9 @@ def test_sla_normal_request_outside_hours_is_told_when_the_office_opens(example_
 
 
 def test_meeting_request_per_incident_and_sla(example_policy) -> None:
-    message = email("Meeting about the firewall rules on fw01", received=sast(2026, 3, 4, 11))
+    message = email(
+        "Can we set up a meeting about the firewall rules on fw01?", received=sast(2026, 3, 4, 11)
+    )
     walk_in = decide(example_policy, message, WALK_IN)
     assert {"meeting-request", "meeting-unconfirmed"} <= set(walk_in.tags)
     assert "Appointments are not guaranteed" in walk_in.replies[0].body
@@ -285,15 +288,15 @@ def test_follow_up_keeps_the_due_date_set_at_creation(example_policy) -> None:
 
 def test_needs_info_is_removed_once_information_arrives(example_policy) -> None:
     tags = frozenset({"per-incident", "needs-info"})
-    decision = decide(example_policy, email(), WALK_IN, is_new=False, tags=tags)
+    decision = decide(example_policy, email("Re: Help"), WALK_IN, is_new=False, tags=tags)
     assert decision.remove_tags == ("needs-info",)
     still_thin = decide(
         example_policy,
-        email(body="any news?"),
+        email("Re: Help", body="any news?"),
         WALK_IN,
         is_new=False,
         tags=tags,
-        replied_reasons=frozenset({"needs-info"}),
+        replied_reasons=frozenset({"needs-info", "vague-subject"}),
     )
     assert "needs-info" in still_thin.tags and still_thin.remove_tags == ()
     assert still_thin.replies == ()

@@ -24,8 +24,8 @@ import pytest
 
 import plugin.rules
 from plugin import engine, text
-from plugin.language import subjects
 from plugin.django_helpdesk import payload as django_helpdesk_payload
+from plugin.language import subjects
 from plugin.model import Message
 from plugin.policy import Policy, load_policy
 from plugin.rules import channel
@@ -128,7 +128,7 @@ ADVERSARIES: dict[str, Callable[[int], str]] = {
     "phrase wildcards": lambda n: "migrat" * (n // 6),
     "cron subjects": lambda n: "cron " + " " * n + "x",
     "quotes": lambda n: "'" * n,
-    "open quotes": lambda n: "\"aaaaaaa " * (n // 9),
+    "open quotes": lambda n: '"aaaaaaa ' * (n // 9),
     "capitals and underscores": lambda n: "A_" * (n // 2),
     "dates": lambda n: "1.1." * (n // 4),
     "times": lambda n: "1:1" * (n // 3),

@@ -179,25 +179,51 @@ def test_ticket_numbers_are_specific_single_digits_are_not() -> None:
 
 def test_needs_info(builtin_policy) -> None:
     assert needs_info_finding(email(), builtin_policy) is None
-    short = needs_info_finding(email(body="Please help asap"), builtin_policy)
+    short = needs_info_finding(email("Help", body="Please help asap"), builtin_policy)
     assert short is not None and short.reason == "the message is too short (3 words)"
-    vague = needs_info_finding(
+    assert short.sure
+    thin = needs_info_finding(
         email(
+            "Problem",
             body="Hello, our system is giving us trouble again and we would like you to look "
-            "at it for us as soon as you can please."
+            "at it for us as soon as you can please.",
         ),
         builtin_policy,
     )
-    assert vague is not None and "names no error text" in vague.reason
-    empty = needs_info_finding(email(body=""), builtin_policy)
+    assert thin is not None and "names an error text" in thin.reason
+    assert not thin.sure  # long enough to perhaps say something: agents are asked to look
+    empty = needs_info_finding(email("Urgent", body=""), builtin_policy)
     assert empty is not None and empty.reason == "the message has no text"
     only_attachment = needs_info_finding(
         email(
-            body="<p></p><p>Sent from my iPhone</p>", content_type="text/html", attachment_count=1
+            "Scan",
+            body="<p></p><p>Sent from my iPhone</p>",
+            content_type="text/html",
+            attachment_count=1,
         ),
         builtin_policy,
     )
     assert only_attachment is not None and "only an attachment" in only_attachment.reason
+
+
+def test_a_specific_subject_is_enough_without_a_body(builtin_policy) -> None:
+    """ "Word fehlt auf IR1 PC 03" with an empty body: the agent knows what to do."""
+    assert needs_info_finding(email("Word fehlt auf IR1 PC 03", body=""), builtin_policy) is None
+
+
+def test_a_specific_sentence_in_the_text_is_enough(builtin_policy) -> None:
+    message = email(
+        "Drucker tot",
+        body="Der Drucker druckt nicht, auch keine Testseite vom Gerät aus. Bitte anschauen.",
+    )
+    assert needs_info_finding(message, builtin_policy) is None
+
+
+def test_dates_and_times_are_not_numbers_that_make_a_message_specific(builtin_policy) -> None:
+    finding = needs_info_finding(
+        email("Problem", body="Since 12.03. at 14:00 help"), builtin_policy
+    )
+    assert finding is not None
 
 
 def test_a_long_message_is_enough_even_without_specifics(builtin_policy) -> None:
@@ -210,7 +236,8 @@ def test_needs_info_ignores_the_quoted_earlier_mail(builtin_policy) -> None:
         "<p>Any news?</p><blockquote>The nightly backup of fileserver02 (10.2.0.12) fails with "
         "'Network error' since Wednesday; we restarted the agent.</blockquote>"
     )
-    assert needs_info_finding(email(body=body, content_type="text/html"), builtin_policy)
+    message = email("Any news?", body=body, content_type="text/html")
+    assert needs_info_finding(message, builtin_policy)
 
 
 @pytest.mark.parametrize(

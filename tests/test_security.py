@@ -73,7 +73,8 @@ def test_a_replayed_delivery_is_ignored(tmp_path: Path) -> None:
     "subject", ["<script>alert('x')</script>", "{{ 7*7 }} {% for x in y %}", "Help <b>me</b>"]
 )
 def test_hostile_subjects_come_out_escaped_and_unevaluated(example_policy, subject: str) -> None:
-    payload = example_payload("vague-subject")
+    # A wrong address is always answered, whatever the subject says.
+    payload = example_payload("wrong-address")
     payload["ticket"]["title"] = subject
     payload["article"]["subject"] = subject
     payload["ticket"]["customer"]["firstname"] = "<img src=x onerror=alert(1)>"
@@ -83,7 +84,7 @@ def test_hostile_subjects_come_out_escaped_and_unevaluated(example_policy, subje
     assert "<script>" not in reply.body and "<img" not in reply.body and "<b>me" not in reply.body
     assert "&lt;img src=x onerror=alert(1)&gt;" in reply.body
     assert "49" not in reply.subject  # template syntax in data is data, not code
-    assert reply.subject == f"[Ticket#10107] {subject}"
+    assert reply.subject == f"[Ticket#{ticket.number}] {subject}"
 
 
 def test_token_and_secret_never_appear_in_logs_bodies_or_metrics(tmp_path: Path, caplog) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from plugin.language.subjects import FEATURES
+from plugin.language.subjects import FEATURES, SubjectReading, read_subject, subject_features
 
 MODEL_FILE = "subject_model.json"
 
@@ -49,3 +49,20 @@ def subject_model() -> SubjectModel:
     """The shipped model (read once per process)."""
     text = resources.files("plugin.language").joinpath(MODEL_FILE).read_text("utf-8")
     return SubjectModel.from_json(json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectJudgement:
+    """A subject as read, and how likely an agent would call it vague."""
+
+    reading: SubjectReading
+    probability: float
+
+
+# Several rules judge the same subject (and a message's sentences) within one decision.
+@lru_cache(maxsize=512)
+def judge_subject(text: str) -> SubjectJudgement:
+    """Read ``text`` as a subject and score it with the shipped model (the reading is
+    shared between callers: treat it as read-only)."""
+    reading = read_subject(text)
+    return SubjectJudgement(reading, subject_model().probability(subject_features(reading)))

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
+from plugin.language.common_words import common_words
 from plugin.language.vocabulary import SubjectVocabulary, subject_vocabulary
 from plugin.text import strip_subject_prefixes, words
 
@@ -89,15 +87,39 @@ _HELP = frozenset(
 )
 # French and Italian elisions: "l'upload" is looked up as "upload".
 _ELISION = re.compile(r"^(?:[ldnjsmtc]|qu)'(?=\w)")
+# Words that say when something fails rather than how: "after the update", "nach dem Update".
+_TRIGGER = frozenset(
+    {
+        "after",
+        "when",
+        "since",
+        "while",
+        "during",
+        "nach",
+        "seit",
+        "wenn",
+        "beim",
+        "après",
+        "depuis",
+        "lors",
+        "quand",
+        "después",
+        "desde",
+        "cuando",
+        "depois",
+        "quando",
+        "dopo",
+        "durante",
+        "na",
+        "sinds",
+        "tijdens",
+    }
+)
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
 _NAME = re.compile(r"^(?:[A-Z][\w'-]*+\.?|[A-Z]\.)$")
 _UNREAD_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-# Below this Zipf frequency (wordfreq: log10 of uses per billion words) in every language
-# read, a word is rare: product names, jargon, typos. "calendar" is 4.3 in English.
-RARE_ZIPF = 3.0
-_FREQUENCY_LANGUAGES = ("en", "de", "fr", "es", "pt", "nl")
 
 
 @dataclass(slots=True)
@@ -121,6 +143,7 @@ class SubjectReading:
     question: bool = False
     first_person: bool = False
     asks_help: bool = False
+    trigger: bool = False
 
     @property
     def word_count(self) -> int:
@@ -149,76 +172,96 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
     if sender_at is not None:
         reading.sender = " ".join(tokens[sender_at:])
         tokens = tokens[:sender_at]
-    negated = False
-    previous = ""
+    negated = after_object = False
     for position, token in enumerate(tokens):
-        word = _ELISION.sub("", token.lower())
-        if _is_identifier(token):
-            reading.identifiers.append(token)
-        elif word in vocabulary.negation:
-            reading.generic.append(token)
-            negated = True
-            continue
-        elif word in _SUPPORT and previous == "object":
-            reading.predicates.append(token)  # "IPsec support", not "IT Support:"
-        elif word in vocabulary.generic:
-            reading.generic.append(token)
-            if word in _FIRST_PERSON:
-                reading.first_person = True
-            elif word in _HELP:
-                reading.asks_help = True
-            continue  # "can't really connect": the negation reaches past filler words
-        elif word in vocabulary.vague_symptom:
-            reading.vague_symptoms.append(token)
-        elif word in vocabulary.predicate or (negated and word not in vocabulary.category):
-            # After a negation, an unknown word is what fails: "won't sync", "kann nicht drucken".
-            reading.predicates.append(token)
-        elif word in vocabulary.category:
-            reading.categories.append(token)
-        elif word in vocabulary.department:
-            reading.departments.append(token)
-        elif word in vocabulary.stopwords:
-            reading.generic.append(token)
-        elif _UNREAD_SCRIPT.search(word):
-            reading.unread.append(token)
-        elif word.endswith("ly") and len(word) > 4:
-            reading.generic.append(token)  # adverbs: "correctly", "suddenly"
-        elif word.endswith(("ed", "ing")) and len(word) > 5 and not is_rare(word):
-            reading.predicates.append(token)  # "refreshed", "resolving": verb forms
-        elif len(word) >= 2 and not word.isdigit():
-            reading.objects.append(token)
+        kind = _word_class(token, vocabulary, negated=negated, after_object=after_object)
+        getattr(reading, _PARTS[kind]).append(token)
+        if kind == "object":
+            word = token.lower()
             if _looks_named(token, position):
                 reading.named.append(token)
             if is_rare(word):
                 reading.rare.append(token)
-            previous = "object"
-            negated = False
-            continue
-        else:
-            reading.generic.append(token)
-        negated = False
-        previous = ""
+        elif kind == "generic":
+            word = token.lower()
+            reading.first_person = reading.first_person or word in _FIRST_PERSON
+            reading.asks_help = reading.asks_help or word in _HELP
+            reading.trigger = reading.trigger or word in _TRIGGER
+        # A negation reaches past filler words ("can't really connect") to the next word.
+        negated = kind == "negation" or (negated and kind == "generic")
+        after_object = kind == "object" or (after_object and kind == "generic")
     return reading
+
+
+# Which list of a SubjectReading each class of word goes to.
+_PARTS = {
+    "identifier": "identifiers",
+    "negation": "generic",
+    "generic": "generic",
+    "vague_symptom": "vague_symptoms",
+    "predicate": "predicates",
+    "category": "categories",
+    "department": "departments",
+    "unread": "unread",
+    "object": "objects",
+}
+
+
+def _word_class(
+    token: str, vocabulary: SubjectVocabulary, *, negated: bool, after_object: bool
+) -> str:
+    """The class of one word of a subject, given what came just before it."""
+    word = token.lower()
+    if "'" in word:
+        word = _ELISION.sub("", word)
+    if _is_identifier(token):
+        return "identifier"
+    if word in vocabulary.negation:
+        return "negation"
+    if word in _SUPPORT and after_object:
+        return "predicate"  # "IPsec support", not "IT Support:"
+    for kind in ("generic", "vague_symptom"):
+        if word in getattr(vocabulary, kind):
+            return kind
+    if word in vocabulary.predicate or (
+        negated and word not in vocabulary.category and word not in vocabulary.stopwords
+    ):
+        # After a negation, an unknown word is what fails: "won't sync", "kann nicht drucken".
+        return "predicate"
+    for kind in ("category", "department"):
+        if word in getattr(vocabulary, kind):
+            return kind
+    if word in vocabulary.stopwords:
+        return "generic"
+    if not word.isascii() and _UNREAD_SCRIPT.search(word):
+        return "unread"
+    if word.endswith("ly") and len(word) > 4:
+        return "generic"  # adverbs: "correctly", "suddenly"
+    if word.endswith(("ed", "ing")) and len(word) > 5 and not is_rare(word):
+        return "predicate"  # "refreshed", "resolving": verb forms
+    if len(word) >= 2 and not word.isdigit():
+        return "object"
+    return "generic"
 
 
 def _is_identifier(token: str) -> bool:
     """A version, number, address part, model or host name: something an agent can look up."""
+    if token.isalpha():
+        return False
     digits = sum(character.isdigit() for character in token)
     if digits:
         if token.isdigit():
             return len(token) >= 3 and not _YEAR.match(token)
         # "Icinga2", "php8": a product's name with its major version is a name, not an
         # identifier; "1.6", "0x80070005", "NAS02", "B2" (a room), "10.0.5.0" are.
-        return len(token) <= 3 or not (
-            digits == 1 and token[-1].isdigit() and token[:-1].isalpha()
-        )
+        return len(token) <= 3 or not (digits == 1 and token[-1].isdigit() and token[:-1].isalpha())
     return "." in token and bool(_DOTTED_NAME.match(token))
 
 
-@lru_cache(maxsize=65_536)
 def is_rare(word: str) -> bool:
-    """Whether ``word`` is uncommon in every language clients write in."""
-    return all(zipf_frequency(word, language) < RARE_ZIPF for language in _FREQUENCY_LANGUAGES)
+    """Whether ``word`` is uncommon in every language clients write in (product names,
+    jargon, typos): "calendar" is common, "zimbra" and "pfsense" are not."""
+    return word.lower() not in common_words()
 
 
 def _looks_named(token: str, position: int) -> bool:
@@ -268,6 +311,10 @@ FEATURES = (
     "generic_only",
     "words_4",
     "words_8",
+    "trigger",
+    "symptom_without_how",
+    "rare_and_vague_symptom",
+    "category_only",
 )
 
 
@@ -301,5 +348,10 @@ def subject_features(reading: SubjectReading) -> dict[str, float]:
         "generic_only": reading.word_count == len(reading.generic),
         "words_4": reading.word_count >= 4,
         "words_8": reading.word_count >= 8,
+        # "... after the update", "... when I log in": when it fails, not how.
+        "trigger": reading.trigger,
+        "symptom_without_how": bool(reading.vague_symptoms) and not reading.predicates,
+        "rare_and_vague_symptom": bool(reading.rare) and bool(reading.vague_symptoms),
+        "category_only": bool(reading.categories) and not objects and not reading.identifiers,
     }
     return {name: float(has[name]) for name in FEATURES}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from plugin.language.subject_model import subject_model
-from plugin.language.subjects import DATE_OR_TIME, read_subject, subject_features
+from plugin.language.subject_model import judge_subject, subject_model
+from plugin.language.subjects import DATE_OR_TIME
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
@@ -88,61 +88,61 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     vagueness = _subject_vagueness(subject)
     if vagueness is None:
         return None
+    surely_vague = vagueness >= subject_model().flag_at
     text = written_text(message.body, message.content_type)
     count = len(words(text))
     if count == 0:
         if message.attachment_count:
-            return Finding(Flag.NEEDS_INFO, "the message is only an attachment, with no text")
-        return Finding(Flag.NEEDS_INFO, "the message has no text")
-    strong, weak = _specifics(text)
-    if strong or count >= policy.needs_info.enough_words or _a_sentence_says_enough(text):
+            return Finding(
+                Flag.NEEDS_INFO, "the message is only an attachment, with no text", sure=surely_vague
+            )
+        return Finding(Flag.NEEDS_INFO, "the message has no text", sure=surely_vague)
+    found = specifics_in(text)
+    if any(kind not in _WEAK_SPECIFICS for kind in found):
         return None
-    surely_vague = vagueness >= subject_model().flag_at
-    if count < policy.needs_info.min_words and not weak:
-        return Finding(
-            Flag.NEEDS_INFO, f"the message is too short ({count} words)", sure=surely_vague
-        )
+    if count >= policy.needs_info.enough_words or _a_sentence_says_enough(text):
+        return None
+    weak = found + (["a product's name"] if _names_a_product(text) else [])
     hints = f" (it only has {', '.join(weak)})" if weak else ""
+    if count < policy.needs_info.min_words:
+        return Finding(
+            Flag.NEEDS_INFO,
+            f"the message is too short ({count} words){hints}",
+            sure=surely_vague and not weak,
+        )
+    # Longer than a line, yet nothing specific: perhaps thin, perhaps said in words the
+    # rules do not read. Agents decide.
     return Finding(
         Flag.NEEDS_INFO,
         "neither the subject nor the message names an error text, host, address, version, "
         f"number or path{hints}",
-        sure=surely_vague and not weak,
+        sure=False,
     )
-
-
-def _specifics(text: str) -> tuple[list[str], list[str]]:
-    """The specifics in ``text``: those an agent can look up, and those that only hint."""
-    found = specifics_in(text)
-    strong = [kind for kind in found if kind not in _WEAK_SPECIFICS]
-    weak = [kind for kind in found if kind in _WEAK_SPECIFICS]
-    if _names_a_product(text):
-        weak.append("a product's name")
-    return strong, weak
 
 
 def _subject_vagueness(subject: str) -> float | None:
     """How likely the subject is vague, or None when it says enough on its own."""
     if not subject:
         return 1.0
-    reading = read_subject(subject)
-    if reading.identifiers:
+    judgement = judge_subject(subject)
+    if judgement.reading.identifiers:
         return None
-    model = subject_model()
-    probability = model.probability(subject_features(reading))
-    return probability if probability >= model.note_at else None
+    probability = judgement.probability
+    return probability if probability >= subject_model().note_at else None
 
 
 def _a_sentence_says_enough(text: str) -> bool:
-    """One of the opening sentences would make a specific subject ("Der Drucker druckt
-    nicht, auch keine Testseite")."""
+    """One of the opening sentences says what is wrong well enough to start on: it names a
+    thing and what it does or should do ("Der Drucker druckt nicht"), or an identifier."""
     sentences = [part for part in _SENTENCE_END.split(text) if len(part.split()) >= 3]
-    return any(
-        _subject_vagueness(sentence) is None for sentence in sentences[:_OPENING_SENTENCES]
-    )
+    for sentence in sentences[:_OPENING_SENTENCES]:
+        reading = judge_subject(sentence).reading
+        # A sentence need not make a perfect subject: a thing and what it does will do.
+        if reading.identifiers or (reading.predicates and (reading.objects or reading.categories)):
+            return True
+    return False
 
 
 def _names_a_product(text: str) -> bool:
     """The opening of the text names something rare enough to be a product or a host."""
-    reading = read_subject(" ".join(text.split()[:_OPENING_WORDS]))
-    return bool(reading.rare) and bool(reading.predicates or reading.vague_symptoms)
+    return bool(judge_subject(" ".join(text.split()[:_OPENING_WORDS])).reading.rare)

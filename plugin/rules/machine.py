@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from plugin.model import Message
 from plugin.rules.channel import addresses
@@ -34,7 +35,10 @@ _MACHINE_SENDER = re.compile(
 _MACHINE_SUBJECT = re.compile(
     r"^\s*+(?:cron\s++<|anacron\b|logwatch for\b|\*\*\s*+(?:problem|recovery|acknowledgement)\b|"
     r"(?:problem|resolved|recovery|ok|warning|critical)\s*+:\s*+\S++\s++(?:is|has)\b|"
-    r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|\[jira\]|"
+    r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|\[jira\]|monit alert\b|check_mk:|"
+    # A monitored state's change: "host.tld - UP -> DOWN", "PROBLEM: web01 OK -> CRIT".
+    r".*?\b(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\s*+->\s*+"
+    r"(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\b|"
     # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
     r"\[(?:success|warning|failed)\]\s)",
     re.IGNORECASE,
@@ -74,6 +78,8 @@ class MachineVerdict:
     sure: bool
 
 
+# The skip check and the reply decision both ask about the same message.
+@lru_cache(maxsize=64)
 def machine_verdict(message: Message) -> MachineVerdict | None:
     """A verdict when ``message`` looks like mail no person wrote for this desk, else None."""
     subject = decode_subject(message.subject)

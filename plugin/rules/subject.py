@@ -10,8 +10,8 @@ the note and the client hears nothing (the finding is not ``sure``).
 
 from __future__ import annotations
 
-from plugin.language.subject_model import subject_model
-from plugin.language.subjects import SubjectReading, read_subject, subject_features
+from plugin.language.subject_model import judge_subject, subject_model
+from plugin.language.subjects import SubjectReading
 from plugin.model import Finding
 from plugin.names import Flag
 from plugin.text import strip_subject_prefixes
@@ -75,9 +75,11 @@ def vague_subject_finding(subject: str) -> Finding | None:
         return Finding(Flag.VAGUE_SUBJECT, "the subject is empty")
     if stripped.lower().strip(" !?.:") in PLACEHOLDERS or stripped.lower() in PLACEHOLDERS:
         return Finding(Flag.VAGUE_SUBJECT, f"the subject is a placeholder ('{stripped}')")
-    reading = read_subject(stripped)
+    judgement = judge_subject(stripped)
+    reading, probability = judgement.reading, judgement.probability
+    if not reading.word_count and not reading.sender:
+        return Finding(Flag.VAGUE_SUBJECT, f"the subject '{stripped}' has no words")
     model = subject_model()
-    probability = model.probability(subject_features(reading))
     if probability < model.note_at:
         return None
     # A subject in a script the word lists do not cover is never judged surely vague.
@@ -112,7 +114,8 @@ def what_it_lacks(reading: SubjectReading) -> str:
             f"({_listed(reading.predicates)}): not which one"
         )
     if reading.categories:
-        return f"names only a kind of thing ({_listed(reading.categories)}), not which one or what is wrong"
+        kinds = _listed(reading.categories)
+        return f"names only a kind of thing ({kinds}), not which one or what is wrong"
     if reading.predicates or reading.vague_symptoms:
         symptom = _listed(reading.predicates + reading.vague_symptoms)
         return f"says what happens ({symptom}) but not to what"
