@@ -31,8 +31,11 @@ _QUOTED = re.compile(
     r"\"[^\"\n]{6,200}+\"|“[^”\n]{6,200}+”|„[^“”\n]{6,200}+[“”]|«[^»\n]{6,200}+»"
     r"|(?<!\w)'[^'\n]{6,200}+'(?!\w)"
 )
-# ERR_CONNECTION_REFUSED, MAIL_FROM_REJECTED: symbolic error names.
-_SYMBOL = re.compile(r"\b[A-Z][A-Z0-9]*+(?:_[A-Z0-9]++)++\b")
+# ERR_CONNECTION_REFUSED, check_procs, netdisco-web_1: symbolic names; and addresses.
+_SYMBOL = re.compile(
+    r"(?<![\w-])[a-z][a-z0-9-]*+(?:_[a-z0-9]++)++(?![\w-])|(?<![\w.+-])[\w.+-]++@[\w.-]*+",
+    re.IGNORECASE,
+)
 # The last part of a host name or file name: "example.com", "mail.log", "node.js".
 _DOTTED_NAME = re.compile(r"^[^\W\d_][\w-]*+(?:\.[\w-]++)*?\.[a-z]{2,}$", re.IGNORECASE)
 _SUPPORT = frozenset({"support", "unterstützung", "prise", "soporte", "suporte", "ondersteuning"})
@@ -172,9 +175,13 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
     if sender_at is not None:
         reading.sender = " ".join(tokens[sender_at:])
         tokens = tokens[:sender_at]
-    negated = after_object = False
+    negated = after_object = after_thing = False
     for position, token in enumerate(tokens):
         kind = _word_class(token, vocabulary, negated=negated, after_object=after_object)
+        if after_thing and token.isdigit():
+            kind = "identifier"  # "Nextcloud 5", "PC 02", "Windows 8": which one, or a version
+        elif reading.trigger and kind == "predicate":
+            kind = "generic"  # "not working after the update": when, not what fails
         getattr(reading, _PARTS[kind]).append(token)
         if kind == "object":
             word = token.lower()
@@ -190,6 +197,7 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
         # A negation reaches past filler words ("can't really connect") to the next word.
         negated = kind == "negation" or (negated and kind == "generic")
         after_object = kind == "object" or (after_object and kind == "generic")
+        after_thing = kind in ("object", "category")
     return reading
 
 
