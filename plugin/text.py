@@ -214,6 +214,18 @@ def written_text(body: str, content_type: str = "text/plain") -> str:
     return _written(body, content_type).text
 
 
+def visible_text(body: str, content_type: str = "text/plain") -> str:
+    """Everything a reader of the mail sees (no HTML tags; quotes, signatures and footers
+    kept), cut to its first MAX_TEXT_CHARS characters."""
+    return _visible(body, content_type)
+
+
+@lru_cache(maxsize=256)
+def _visible(body: str, content_type: str) -> str:
+    text = html_to_text(body) if "html" in content_type.lower() else body
+    return text[:MAX_TEXT_CHARS]
+
+
 def written_length(body: str, content_type: str = "text/plain") -> int:
     """How many characters the sender wrote this time, before the cut to MAX_TEXT_CHARS."""
     return _written(body, content_type).length

@@ -93,9 +93,8 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     count = len(words(text))
     if count == 0:
         if message.attachment_count:
-            return Finding(
-                Flag.NEEDS_INFO, "the message is only an attachment, with no text", sure=surely_vague
-            )
+            only = "the message is only an attachment, with no text"
+            return Finding(Flag.NEEDS_INFO, only, sure=surely_vague)
         return Finding(Flag.NEEDS_INFO, "the message has no text", sure=surely_vague)
     found = specifics_in(text)
     if any(kind not in _WEAK_SPECIFICS for kind in found):
@@ -104,20 +103,13 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
         return None
     weak = found + (["a product's name"] if _names_a_product(text) else [])
     hints = f" (it only has {', '.join(weak)})" if weak else ""
-    if count < policy.needs_info.min_words:
-        return Finding(
-            Flag.NEEDS_INFO,
-            f"the message is too short ({count} words){hints}",
-            sure=surely_vague and not weak,
-        )
-    # Longer than a line, yet nothing specific: perhaps thin, perhaps said in words the
-    # rules do not read. Agents decide.
-    return Finding(
-        Flag.NEEDS_INFO,
-        "neither the subject nor the message names an error text, host, address, version, "
-        f"number or path{hints}",
-        sure=False,
+    reason = (
+        f"the message is too short ({count} words){hints}"
+        if count < policy.needs_info.min_words
+        else "neither the subject nor the message names an error text, host, address, "
+        f"version, number or path{hints}"
     )
+    return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not weak)
 
 
 def _subject_vagueness(subject: str) -> float | None:
@@ -125,7 +117,9 @@ def _subject_vagueness(subject: str) -> float | None:
     if not subject:
         return 1.0
     judgement = judge_subject(subject)
-    if judgement.reading.identifiers:
+    # An identifier, or a precise symptom or wanted action ("Install Acrobat on the
+    # reception PC", "Meu computador não liga"), is enough to start on.
+    if judgement.reading.identifiers or judgement.reading.predicates:
         return None
     probability = judgement.probability
     return probability if probability >= subject_model().note_at else None
@@ -137,8 +131,8 @@ def _a_sentence_says_enough(text: str) -> bool:
     sentences = [part for part in _SENTENCE_END.split(text) if len(part.split()) >= 3]
     for sentence in sentences[:_OPENING_SENTENCES]:
         reading = judge_subject(sentence).reading
-        # A sentence need not make a perfect subject: a thing and what it does will do.
-        if reading.identifiers or (reading.predicates and (reading.objects or reading.categories)):
+        # A sentence need not make a perfect subject: a named thing and what it does will do.
+        if reading.identifiers or (reading.predicates and (reading.rare or reading.named)):
             return True
     return False
 

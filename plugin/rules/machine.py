@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from plugin.model import Message
 from plugin.rules.channel import addresses
-from plugin.text import decode_subject, strip_subject_prefixes, written_text
+from plugin.text import decode_subject, strip_subject_prefixes, visible_text
 
 # Local parts of senders that are programs, not people.
 _MACHINE_SENDER = re.compile(
@@ -39,6 +39,8 @@ _MACHINE_SUBJECT = re.compile(
     # A monitored state's change: "host.tld - UP -> DOWN", "PROBLEM: web01 OK -> CRIT".
     r".*?\b(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\s*+->\s*+"
     r"(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\b|"
+    # Sales mailings: "60% off everything", "20 % Rabatt".
+    r".*?\d++\s*+%\s*+(?:off|rabatt|de réduction|de remise|descuento|desconto|korting)\b|"
     # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
     r"\[(?:success|warning|failed)\]\s)",
     re.IGNORECASE,
@@ -91,7 +93,9 @@ def machine_verdict(message: Message) -> MachineVerdict | None:
             return MachineVerdict(f"sent by a program's address ({address})", sure=True)
     if _MACHINE_SUBJECT.match(subject):
         return MachineVerdict(f"a report or alert by its subject ('{subject}')", sure=True)
-    text = written_text(message.body, message.content_type)
+    # The whole visible text: "do not reply" and "unsubscribe" live in footers, which the
+    # written text (what a person wrote this time) leaves out as a signature.
+    text = visible_text(message.body, message.content_type)
     generated = _GENERATED_TEXT.search(text)
     if generated:
         return MachineVerdict(f"says it was sent automatically ('{generated[0]}')", sure=True)
