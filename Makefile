@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench measure train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/receiver.py
 	$(BIN)/python bench/api_calls.py
+
+# Precision and recall of the classifiers on the labelled corpora (tests/corpus/README.md).
+measure: $(STAMP)
+	$(BIN)/python -m tests.corpus.measure
+
+# Retrain the vague-subject model on the corpus's development split.
+train: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[corpus]'
+	$(BIN)/python -m plugin.language.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis *.egg-info

@@ -117,9 +117,7 @@ def main() -> None:
         "decisions/s, payload -> decision": rate(full_path, seconds),
         "decisions/s, evaluate() alone": rate(evaluate_only, seconds),
         f"decisions/s, {len(corpus)} real messages": rate(real_messages, seconds),
-        f"vague-subject judgements/s, {len(subjects)} real subjects": rate(
-            real_subjects, seconds
-        ),
+        f"vague-subject judgements/s, {len(subjects)} real subjects": rate(real_subjects, seconds),
         "due dates/s, 4 h office hours": rate(due_dates(4), seconds),
         "due dates/s, 400 h office hours": rate(due_dates(400), seconds),
     }

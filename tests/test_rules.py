@@ -191,12 +191,12 @@ def test_needs_info(builtin_policy) -> None:
         builtin_policy,
     )
     assert thin is not None and "names an error text" in thin.reason
-    assert not thin.sure  # long enough to perhaps say something: agents are asked to look
+    assert thin.sure  # a vague subject and a text that names nothing
     empty = needs_info_finding(email("Urgent", body=""), builtin_policy)
     assert empty is not None and empty.reason == "the message has no text"
     only_attachment = needs_info_finding(
         email(
-            "Scan",
+            "Hello",
             body="<p></p><p>Sent from my iPhone</p>",
             content_type="text/html",
             attachment_count=1,
@@ -214,9 +214,16 @@ def test_a_specific_subject_is_enough_without_a_body(builtin_policy) -> None:
 def test_a_specific_sentence_in_the_text_is_enough(builtin_policy) -> None:
     message = email(
         "Drucker tot",
-        body="Der Drucker druckt nicht, auch keine Testseite vom Gerät aus. Bitte anschauen.",
+        body="Der LaserJet im Büro druckt nicht mehr. Bitte anschauen.",
     )
     assert needs_info_finding(message, builtin_policy) is None
+
+
+def test_a_product_named_in_the_text_makes_it_only_a_doubt(builtin_policy) -> None:
+    finding = needs_info_finding(email("Problem", body="Zimbra again"), builtin_policy)
+    assert finding is not None
+    assert not finding.sure
+    assert "a product's name" in finding.reason
 
 
 def test_dates_and_times_are_not_numbers_that_make_a_message_specific(builtin_policy) -> None:

@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+from plugin.language.common_words import common_words
 from plugin.language.subjects import FEATURES, SubjectReading, read_subject, subject_features
 
 MODEL_FILE = "subject_model.json"
@@ -66,3 +67,11 @@ def judge_subject(text: str) -> SubjectJudgement:
     shared between callers: treat it as read-only)."""
     reading = read_subject(text)
     return SubjectJudgement(reading, subject_model().probability(subject_features(reading)))
+
+
+def load_language_data() -> None:
+    """Read the word lists and the model now, once, rather than on the first message
+    (about 0.15 s, holding the interpreter while a health check might wait)."""
+    common_words()
+    subject_model()
+    judge_subject("warm up")

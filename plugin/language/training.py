@@ -2,11 +2,14 @@
 
     python -m plugin.language.training [--corpus tests/corpus/subjects.tsv]
 
-Needs scikit-learn (``pip install -e '.[train]'``); the product itself only reads the
-JSON this writes. Thresholds are chosen on predictions from 5-fold cross-validation
-over the development split, so they are not fitted to lines the model has seen: the
-flag threshold is the lowest that keeps precision at TARGET_PRECISION, and the note
-threshold the lowest that keeps it at NOTE_PRECISION. The frozen split is never read.
+Needs scikit-learn (``pip install -e '.[corpus]'``); the product itself only reads the
+JSON this writes. The model learns from the development split and from the rubric's
+own examples (tests/corpus/rubric_examples.tsv, weighted RUBRIC_WEIGHT: they define
+the boundary). Thresholds are chosen on predictions from 5-fold cross-validation over
+the development split (the rubric's examples in every training fold), so they are not
+fitted to lines the model has seen: the flag threshold is the lowest that keeps
+precision at TARGET_PRECISION, and the note threshold the lowest that keeps it at
+NOTE_PRECISION. The frozen split is never read.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from plugin.language.subjects import FEATURES, read_subject, subject_features
 TARGET_PRECISION = 0.905
 NOTE_PRECISION = 0.75
 REGULARISATION = 0.3  # scikit-learn's C: smaller is simpler
+RUBRIC_WEIGHT = 3.0
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus" / "subjects.tsv"
 
 
@@ -39,6 +43,17 @@ def development_rows(corpus: Path) -> list[tuple[str, bool]]:
     return rows
 
 
+def rubric_examples(corpus: Path) -> list[tuple[str, bool]]:
+    """(subject, vague) for each of the rubric's examples, kept beside the corpus."""
+    path = corpus.with_name("rubric_examples.tsv")
+    rows = []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, subject = line.split("\t", 1)
+            rows.append((subject, label == "vague"))
+    return rows
+
+
 def lowest_threshold(scores: list[float], labels: list[bool], precision: float) -> float:
     """The lowest score threshold whose flags are at least ``precision`` right."""
     best = 1.0
@@ -50,26 +65,41 @@ def lowest_threshold(scores: list[float], labels: list[bool], precision: float) 
 
 
 def train(corpus: Path) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (train extra only)
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (corpus extra only)
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
 
     rows = development_rows(corpus)
-    features = [
-        [subject_features(read_subject(subject))[name] for name in FEATURES] for subject, _ in rows
-    ]
-    labels = [vague for _, vague in rows]
+    examples = rubric_examples(corpus)
+
+    def features(subjects: list[tuple[str, bool]]) -> list[list[float]]:
+        return [[subject_features(read_subject(s))[name] for name in FEATURES] for s, _ in subjects]
+
+    x, y = features(rows), [vague for _, vague in rows]
+    x_rubric, y_rubric = features(examples), [vague for _, vague in examples]
+    weights = [1.0] * len(rows) + [RUBRIC_WEIGHT] * len(examples)
+    scores = [0.0] * len(rows)
+    for train_at, test_at in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+        model = LogisticRegression(C=REGULARISATION, max_iter=5000)
+        model.fit(
+            [x[i] for i in train_at] + x_rubric,
+            [y[i] for i in train_at] + y_rubric,
+            sample_weight=[1.0] * len(train_at) + [RUBRIC_WEIGHT] * len(examples),
+        )
+        predicted = model.predict_proba([x[i] for i in test_at])[:, 1]
+        for index, score in zip(test_at, predicted, strict=True):
+            scores[index] = float(score)
+    flag_at = lowest_threshold(scores, y, TARGET_PRECISION)
+    note_at = min(flag_at, lowest_threshold(scores, y, NOTE_PRECISION))
     model = LogisticRegression(C=REGULARISATION, max_iter=5000)
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    scores = list(
-        cross_val_predict(model, features, labels, cv=folds, method="predict_proba")[:, 1]
-    )
-    flag_at = lowest_threshold(scores, labels, TARGET_PRECISION)
-    note_at = min(flag_at, lowest_threshold(scores, labels, NOTE_PRECISION))
-    model.fit(features, labels)
+    model.fit(x + x_rubric, y + y_rubric, sample_weight=weights)
     digest = hashlib.sha256("\n".join(f"{s}\t{v}" for s, v in rows).encode()).hexdigest()
     return {
         "about": "Vague-subject model; python -m plugin.language.training writes it.",
-        "trained_on": {"lines": len(rows), "development_split_sha256": digest},
+        "trained_on": {
+            "lines": len(rows),
+            "development_split_sha256": digest,
+            "rubric_examples": len(examples),
+        },
         "weights": {
             name: round(float(weight), 4)
             for name, weight in zip(FEATURES, model.coef_[0], strict=True)

@@ -36,13 +36,16 @@ _MACHINE_SUBJECT = re.compile(
     r"^\s*+(?:cron\s++<|anacron\b|logwatch for\b|\*\*\s*+(?:problem|recovery|acknowledgement)\b|"
     r"(?:problem|resolved|recovery|ok|warning|critical)\s*+:\s*+\S++\s++(?:is|has)\b|"
     r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|\[jira\]|monit alert\b|check_mk:|"
-    # A monitored state's change: "host.tld - UP -> DOWN", "PROBLEM: web01 OK -> CRIT".
-    r".*?\b(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\s*+->\s*+"
-    r"(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\b|"
-    # Sales mailings: "60% off everything", "20 % Rabatt".
-    r".*?\d++\s*+%\s*+(?:off|rabatt|de réduction|de remise|descuento|desconto|korting)\b|"
     # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
     r"\[(?:success|warning|failed)\]\s)",
+    re.IGNORECASE,
+)
+# Found anywhere in a subject: a monitored state's change ("host.tld - UP -> DOWN",
+# "web01 OK -> CRIT") and a sales mailing's discount ("60% off everything", "20 % Rabatt").
+_MACHINE_SUBJECT_ANYWHERE = re.compile(
+    r"\b(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\s*+->\s*+"
+    r"(?:up|down|ok|warn|warning|crit|critical|unknown|unreachable)\b|"
+    r"(?<!\d)\d++\s*+%\s*+(?:off|rabatt|de réduction|de remise|descuento|desconto|korting)\b",
     re.IGNORECASE,
 )
 _GENERATED_TEXT = re.compile(
@@ -91,7 +94,7 @@ def machine_verdict(message: Message) -> MachineVerdict | None:
         local = address.rsplit("@", 1)[0]
         if _MACHINE_SENDER.match(local):
             return MachineVerdict(f"sent by a program's address ({address})", sure=True)
-    if _MACHINE_SUBJECT.match(subject):
+    if _MACHINE_SUBJECT.match(subject) or _MACHINE_SUBJECT_ANYWHERE.search(subject):
         return MachineVerdict(f"a report or alert by its subject ('{subject}')", sure=True)
     # The whole visible text: "do not reply" and "unsubscribe" live in footers, which the
     # written text (what a person wrote this time) leaves out as a signature.
