@@ -62,7 +62,8 @@ def main() -> None:
     def forget_parsed_text() -> None:
         # In production every message is new: parsed text must not be reused across passes.
         text._written.cache_clear()
-        text._visible.cache_clear()
+        text._plain.cache_clear()
+        text.strip_subject_prefixes.cache_clear()
         addresses.cache_clear()
         judge_subject.cache_clear()
         machine_verdict.cache_clear()

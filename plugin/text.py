@@ -131,6 +131,8 @@ def decode_subject(subject: str | None) -> str:
     return " ".join(subject.split())[:MAX_SUBJECT_CHARS].rstrip()
 
 
+# Several rules read the same subject.
+@lru_cache(maxsize=256)
 def strip_subject_prefixes(subject: str) -> str:
     """The subject without reply/forward prefixes and ticket-number tags, repeated or mixed."""
     text = decode_subject(subject)
@@ -220,10 +222,14 @@ def visible_text(body: str, content_type: str = "text/plain") -> str:
     return _visible(body, content_type)
 
 
-@lru_cache(maxsize=256)
 def _visible(body: str, content_type: str) -> str:
-    text = html_to_text(body) if "html" in content_type.lower() else body
-    return text[:MAX_TEXT_CHARS]
+    return _plain(body, content_type)[:MAX_TEXT_CHARS]
+
+
+# A message's HTML is parsed once, whether its written or its whole visible text is asked.
+@lru_cache(maxsize=256)
+def _plain(body: str, content_type: str) -> str:
+    return html_to_text(body) if "html" in content_type.lower() else body
 
 
 def written_length(body: str, content_type: str = "text/plain") -> int:
@@ -240,8 +246,7 @@ class _Written:
 # Several rules read the same message; parsing its HTML once is enough.
 @lru_cache(maxsize=256)
 def _written(body: str, content_type: str) -> _Written:
-    text = html_to_text(body) if "html" in content_type.lower() else body
-    text = without_quotes_and_signature(text)
+    text = without_quotes_and_signature(_plain(body, content_type))
     return _Written(text[:MAX_TEXT_CHARS].rstrip(), len(text))
 
 
