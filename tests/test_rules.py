@@ -376,3 +376,24 @@ def test_unknown_channel_and_recipients_are_not_judged(builtin_policy) -> None:
     unknown = email(channel="web", to=(), channel_known=False, recipients_known=False)
     assert channel_finding(unknown, builtin_policy) is None
     assert address_finding(unknown, builtin_policy) is None
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "This message was generated automatically.",
+        "This email was sent by the backup server.",
+        "Please do not reply to this email.",
+        "Diese E-Mail wurde automatisch erstellt.",
+        "Merci de ne pas répondre à ce message.",
+        "Este mensaje fue generado automáticamente.",
+        "Por favor, não responda.",
+        "Dit bericht is automatisch gegenereerd.",
+        "Moenie antwoord nie.",
+        "Sie haben soeben ein neues Fax von +4912 empfangen.",
+    ],
+)
+def test_mail_that_says_it_was_sent_automatically_is_skipped(footer: str) -> None:
+    message = email("Status", body=f"Job finished.\n\n{footer}")
+    reason = skip_reason(message)
+    assert reason is not None and reason.startswith("machine-written")

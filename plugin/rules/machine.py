@@ -75,6 +75,48 @@ _UNSUBSCRIBE = re.compile(
 )
 
 
+# Words each of the text patterns above needs: a plain substring test is cheap, so the
+# patterns only run over a text that has one of them.
+_GENERATED_KEYS = (
+    "automat",
+    "automát",
+    "sent",
+    "reply",
+    "répondre",
+    "responda",
+    "antworten",
+    "beantwoorden",
+    "antwoord",
+    "fax",
+    "generat",
+    "generad",
+    "gerado",
+    "gegenereerd",
+)
+_UNSUBSCRIBE_KEYS = (
+    "subscri",
+    "abmelden",
+    "abbestellen",
+    "désabonner",
+    "désinscri",
+    "baja",
+    "inscrição",
+    "descadastrar",
+    "afmelden",
+    "uitschrijven",
+    "uitteken",
+    "opt",
+    "退订",
+    "取消订阅",
+    "配信",
+    "購読",
+)
+
+
+def _mentions(lowered: str, keys: tuple[str, ...]) -> bool:
+    return any(key in lowered for key in keys)
+
+
 @dataclass(frozen=True, slots=True)
 class MachineVerdict:
     """Why a message looks machine-written, and whether that is sure enough to skip it."""
@@ -99,14 +141,15 @@ def machine_verdict(message: Message) -> MachineVerdict | None:
     # The whole visible text: "do not reply" and "unsubscribe" live in footers, which the
     # written text (what a person wrote this time) leaves out as a signature.
     text = visible_text(message.body, message.content_type)
-    generated = _GENERATED_TEXT.search(text)
+    lowered = text.lower()
+    generated = _mentions(lowered, _GENERATED_KEYS) and _GENERATED_TEXT.search(text)
     if generated:
         return MachineVerdict(f"says it was sent automatically ('{generated[0]}')", sure=True)
     signs = []
     weak = _WEAK_SUBJECT.search(subject)
     if weak:
         signs.append(f"a notice or report by its subject ('{weak[0]}')")
-    unsubscribe = _UNSUBSCRIBE.search(text)
+    unsubscribe = _mentions(lowered, _UNSUBSCRIBE_KEYS) and _UNSUBSCRIBE.search(text)
     if unsubscribe:
         signs.append(f"a mailing by its text ('{unsubscribe[0]}')")
     if not signs:
