@@ -185,7 +185,7 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
         getattr(reading, _PARTS[kind]).append(token)
         if kind == "object":
             word = token.lower()
-            if _looks_named(token, position):
+            if word in vocabulary.product or _looks_named(token, position):
                 reading.named.append(token)
             if is_rare(word):
                 reading.rare.append(token)
@@ -231,6 +231,8 @@ def _word_class(
     for kind in ("generic", "vague_symptom"):
         if word in getattr(vocabulary, kind):
             return kind
+    if word in vocabulary.product:
+        return "object"  # "Outlook", "Teams", "Word": a product, whatever else the word means
     if word in vocabulary.predicate or (
         negated and word not in vocabulary.category and word not in vocabulary.stopwords
     ):

@@ -23,6 +23,7 @@ class SubjectVocabulary:
     vague_symptom: frozenset[str]
     predicate: frozenset[str]
     category: frozenset[str]
+    product: frozenset[str]
     department: frozenset[str]
     sender_marker: frozenset[str]
     # Function words of the languages clients write (stopwords-iso), taken as generic

@@ -116,6 +116,11 @@ def what_it_lacks(reading: SubjectReading) -> str:
     if reading.categories:
         kinds = _listed(reading.categories)
         return f"names only a kind of thing ({kinds}), not which one or what is wrong"
+    if reading.objects and reading.predicates:
+        return (
+            f"names {objects} and what happens ({_listed(reading.predicates)}), but too "
+            "briefly to tell which one or what exactly is wrong"
+        )
     if reading.predicates or reading.vague_symptoms:
         symptom = _listed(reading.predicates + reading.vague_symptoms)
         return f"says what happens ({symptom}) but not to what"
