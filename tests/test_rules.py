@@ -273,6 +273,8 @@ def test_specifics(text: str, kind: str) -> None:
         "Need an on-site visit",
         "Could you book a time to visit our office?",
         "Können wir einen Termin vereinbaren?",
+        "Could someone help us set up the projector on Tuesday at 10:00?",
+        "Passt es Ihnen morgen um 9 Uhr?",
     ],
 )
 def test_meeting_requests(text: str, builtin_policy: Policy) -> None:
@@ -283,6 +285,8 @@ def test_meeting_requests(text: str, builtin_policy: Policy) -> None:
 
 def test_not_a_meeting(builtin_policy: Policy) -> None:
     assert meeting_finding(email(), builtin_policy) is None
+    since = email("Backup", body="The backup has failed since Monday 02:00 on fileserver02.")
+    assert meeting_finding(since, builtin_policy) is None
     # "visit" alone is a maybe: agents are told, the client is not.
     doubt = meeting_finding(
         email(body="When I visit the intranet page it times out"), builtin_policy

@@ -7,9 +7,26 @@ import re
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
-from plugin.rules.search import sure_or_maybe_finding
+from plugin.rules.search import phrase_finding, sure_or_maybe_finding
 from plugin.text import written_text
 
+# A day and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr", "11am
+# except Tuesday". The rubric counts proposing a date or time as asking for a meeting; a
+# time since when something fails ("since Monday 9:00") is not one.
+_DAY = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|morgen|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|demain|"
+    r"lunes|martes|miércoles|jueves|viernes|sábado|mañana|"
+    r"segunda|terça|quarta|quinta|sexta|amanhã|"
+    r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|vrydag|saterdag|môre)"
+)
+_CLOCK = r"(?:\d{1,2}(?::\d{2})?+\s*+(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\d{1,2}:\d{2})"
+PROPOSED_TIME = re.compile(
+    rf"(?<!since )(?<!seit )(?<!depuis )(?<!desde )(?<!sinds )\b{_DAY}\b[^.\n]{{0,40}}?{_CLOCK}"
+    rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?\b{_DAY}\b",
+    re.IGNORECASE,
+)
 CONFIRMATION = re.compile(
     r"\b(?:confirm(?:ed|ing|s)?|booked|scheduled|see you (?:on|at|then)|bestätig\w*)\b",
     re.IGNORECASE,
@@ -22,12 +39,18 @@ def meeting_finding(message: Message, policy: Policy) -> Finding | None:
     The phrases are the policy's (plugin/language/phrases.yaml and its own additions);
     a "maybe" phrase such as "call" alone is only noted for agents.
     """
-    return sure_or_maybe_finding(
+    phrased = sure_or_maybe_finding(
         policy.phrase_patterns["meeting_request"],
         message,
         Flag.MEETING_REQUEST,
         "asks for a meeting",
         "mentions a call or visit, perhaps a meeting request",
+    )
+    if phrased is not None and phrased.sure:
+        return phrased
+    return (
+        phrase_finding(PROPOSED_TIME, message, Flag.MEETING_REQUEST, "proposes a day and time")
+        or phrased
     )
 
 
