@@ -79,12 +79,16 @@ _QUOTE_HEADER = re.compile(
     r"am\b.{0,200}\bschrieb.{0,80}:?|"
     r"le\b.{0,200}\ba écrit\s*:?|"
     r"el\b.{0,200}\bescribió\s*:?|"
-    r"op\b.{0,200}\bschreef.{0,80}:?|"
+    r"op\b.{0,200}\b(?:schreef|geskryf).{0,80}:?|"
+    r"em\b.{0,200}\bescreveu\s*:?|"
+    r"il\b.{0,200}\bha scritto\s*:?|"
     r"-{2,}+\s*+(?:original message|ursprüngliche nachricht|message d'origine|"
-    r"mensaje original|oorspronklike boodskap|forwarded message|weitergeleitete nachricht)"
+    r"mensaje original|mensagem original|messaggio originale|oorspronkelijk bericht|"
+    r"oorspronklike boodskap|forwarded message|weitergeleitete nachricht)"
     r"\s*+-{2,}|"
     r"_{10,}|"
-    r"(?:from|von|de|van):\s.++\s*+$"
+    # Outlook's header block: "From:", "Von:", "De :" (French spacing), "Da:", "Van:".
+    r"(?:from|von|de|van|da) ?+:\s.++\s*+$"
     r")",
     re.IGNORECASE,
 )

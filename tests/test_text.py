@@ -73,6 +73,11 @@ def test_written_text_removes_quoted_replies_and_signatures() -> None:
         "From: xstore support <support@xstore.example>",
         "Am 03.03.2026 um 15:00 schrieb xstore support:",
         "Le 3 mars 2026 à 15:00, xstore support a écrit :",
+        "Em ter., 3 de mar. de 2026 às 15:00, xstore support escreveu:",
+        "Il giorno mar 3 mar 2026 alle ore 15:00 xstore support ha scritto:",
+        "Op 3 Maart 2026 om 15:00 het xstore support geskryf:",
+        "De : xstore support <support@xstore.example>",
+        "Da: xstore support <support@xstore.example>",
         "________________________________",
     ],
 )
