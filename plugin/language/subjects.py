@@ -38,86 +38,8 @@ _SYMBOL = re.compile(
 )
 # The last part of a host name or file name: "example.com", "mail.log", "node.js".
 _DOTTED_NAME = re.compile(r"^[^\W\d_][\w-]*+(?:\.[\w-]++)*?\.[a-z]{2,}$", re.IGNORECASE)
-_SUPPORT = frozenset({"support", "unterstützung", "prise", "soporte", "suporte", "ondersteuning"})
-_FIRST_PERSON = frozenset(
-    {
-        "i",
-        "i'm",
-        "my",
-        "me",
-        "we",
-        "our",
-        "us",
-        "ich",
-        "mein",
-        "meine",
-        "wir",
-        "unser",
-        "je",
-        "j'ai",
-        "mon",
-        "ma",
-        "nous",
-        "yo",
-        "mi",
-        "eu",
-        "meu",
-        "ik",
-        "mijn",
-        "ek",
-        "ons",
-    }
-)
-_HELP = frozenset(
-    {
-        "help",
-        "assist",
-        "assistance",
-        "hilfe",
-        "aide",
-        "ayuda",
-        "ajuda",
-        "hulp",
-        "aiuto",
-        "помогите",
-        "помощь",
-        "please",
-        "pls",
-        "plz",
-        "bitte",
-        "svp",
-    }
-)
 # French and Italian elisions: "l'upload" is looked up as "upload".
 _ELISION = re.compile(r"^(?:[ldnjsmtc]|qu)'(?=\w)")
-# Words that say when something fails rather than how: "after the update", "nach dem Update".
-_TRIGGER = frozenset(
-    {
-        "after",
-        "when",
-        "since",
-        "while",
-        "during",
-        "nach",
-        "seit",
-        "wenn",
-        "beim",
-        "après",
-        "depuis",
-        "lors",
-        "quand",
-        "después",
-        "desde",
-        "cuando",
-        "depois",
-        "quando",
-        "dopo",
-        "durante",
-        "na",
-        "sinds",
-        "tijdens",
-    }
-)
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
@@ -191,9 +113,9 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
                 reading.rare.append(token)
         elif kind == "generic":
             word = token.lower()
-            reading.first_person = reading.first_person or word in _FIRST_PERSON
-            reading.asks_help = reading.asks_help or word in _HELP
-            reading.trigger = reading.trigger or word in _TRIGGER
+            reading.first_person = reading.first_person or word in vocabulary.first_person
+            reading.asks_help = reading.asks_help or word in vocabulary.asks_help
+            reading.trigger = reading.trigger or word in vocabulary.trigger
         # A negation reaches past filler words ("can't really connect") to the next word.
         negated = kind == "negation" or (negated and kind == "generic")
         after_object = kind == "object" or (after_object and kind == "generic")
@@ -226,7 +148,7 @@ def _word_class(
         return "identifier"
     if word in vocabulary.negation:
         return "negation"
-    if word in _SUPPORT and after_object:
+    if word in vocabulary.support and after_object:
         return "predicate"  # "IPsec support", not "IT Support:"
     for kind in ("generic", "vague_symptom"):
         if word in getattr(vocabulary, kind):

@@ -26,6 +26,10 @@ class SubjectVocabulary:
     product: frozenset[str]
     department: frozenset[str]
     sender_marker: frozenset[str]
+    first_person: frozenset[str]
+    asks_help: frozenset[str]
+    trigger: frozenset[str]
+    support: frozenset[str]
     # Function words of the languages clients write (stopwords-iso), taken as generic
     # when no class above claims them: "beim", "lors", "desde", "sobre".
     stopwords: frozenset[str] = frozenset()
