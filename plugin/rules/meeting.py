@@ -15,15 +15,18 @@ from plugin.text import written_text
 # time since when something fails ("since Monday 9:00") is not one.
 _DAY = (
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
+    r"tue|tues|wed|weds|thu|thur|thurs|fri|"
     r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|morgen|"
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|demain|"
     r"lunes|martes|miércoles|jueves|viernes|sábado|mañana|"
     r"segunda|terça|quarta|quinta|sexta|amanhã|"
     r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|vrydag|saterdag|môre)"
 )
+# A clock time: a date alone is as often a deadline or a day something broke.
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?+\s*+(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\d{1,2}:\d{2})"
 PROPOSED_TIME = re.compile(
-    rf"(?<!since )(?<!seit )(?<!depuis )(?<!desde )(?<!sinds )\b{_DAY}\b[^.\n]{{0,40}}?{_CLOCK}"
+    rf"(?<!since )(?<!seit )(?<!depuis )(?<!desde )(?<!sinds )(?<!by )"
+    rf"\b{_DAY}\b[^.\n]{{0,40}}?{_CLOCK}"
     rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?\b{_DAY}\b",
     re.IGNORECASE,
 )
