@@ -53,6 +53,7 @@ class MessageRow:
     body: str
     auto_response: bool
     labels: dict[str, bool] = field(default_factory=dict)
+    attachment_count: int = 0
 
 
 def read_subjects(path: Path = SUBJECTS) -> list[SubjectRow]:
@@ -99,14 +100,26 @@ def message_row(record: dict[str, Any]) -> MessageRow:
     }
     if record["kind"] == "raw":
         return MessageRow(**common, **parse_raw_mail(record["raw"]))
+    body, screenshots = _without_inline_images(record["body"])
     return MessageRow(
         **common,
         subject=record.get("subject") or "",
         from_address=record.get("from") or "",
         content_type=record.get("content_type") or "text/plain",
-        body=record["body"],
+        body=body,
         auto_response=False,
+        attachment_count=screenshots,
     )
+
+
+# Issue bodies show a pasted screenshot as a link to the tracker's image store; the same
+# screenshot sent by mail is an attachment, and its address is no detail of the problem.
+_INLINE_IMAGE = re.compile(r"!\[[^\]\n]*+\]\([^)\s]*+\)|<img\b[^>]*+>", re.IGNORECASE)
+
+
+def _without_inline_images(body: str) -> tuple[str, int]:
+    """An issue body as a mail would carry it: pasted images taken out as attachments."""
+    return _INLINE_IMAGE.subn("", body)
 
 
 # -- raw mail, as Zammad takes it in ------------------------------------------------------

@@ -98,6 +98,7 @@ def message_of(row: MessageRow, policy: Policy) -> tuple[Ticket, Message]:
         to=(policy.ticket_addresses[0],),
         created_at=RECEIVED,
         is_auto_response=row.auto_response,
+        attachment_count=row.attachment_count,
     )
     ticket = Ticket(
         id=row.id,
