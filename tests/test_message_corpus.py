@@ -22,13 +22,13 @@ from tests.corpus.corpora import (
 from tests.corpus.measure import Score, score_messages
 
 # Issue 11's target on the frozen split is 0.8 either way for every flag. What the shipped
-# rules reach today (126 messages, first measure) is a floor a change may not go below;
-# the target stays a strict expected failure until the rules reach it.
+# rules reach today (173 messages) is a floor a change may not go below; the target stays
+# a strict expected failure until the rules reach it.
 TARGET = 0.8
-FLOOR = {  # label: (precision, recall) measured: 0.60/0.27, 1.00/0.35, 0.94/0.56, 1.00/0.78
-    "needs_info": (0.55, 0.25),
-    "meeting_request": (0.9, 0.3),
-    "project_task": (0.9, 0.5),
+FLOOR = {  # label: (precision, recall); measured 0.46/0.22, 0.90/0.58, 0.95/0.50, 1.00/0.78
+    "needs_info": (0.4, 0.2),
+    "meeting_request": (0.85, 0.5),
+    "project_task": (0.9, 0.45),
     "machine": (0.95, 0.75),
 }
 
