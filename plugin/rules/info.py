@@ -127,7 +127,8 @@ def _subject_vagueness(subject: str) -> float | None:
 
 def _a_sentence_says_enough(text: str) -> bool:
     """One of the opening sentences says what is wrong well enough to start on: it names a
-    thing and what it does or should do ("Der Drucker druckt nicht"), or an identifier."""
+    product and what it does or should do ("Der LaserJet im Büro druckt nicht mehr"), or
+    an identifier. A category word is not enough ("Der Drucker druckt nicht")."""
     sentences = [part for part in _SENTENCE_END.split(text) if len(part.split()) >= 3]
     for sentence in sentences[:_OPENING_SENTENCES]:
         reading = judge_subject(sentence).reading
