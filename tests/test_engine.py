@@ -9,7 +9,7 @@ import pytest
 
 from plugin.engine import evaluate
 from plugin.model import Customer
-from plugin.names import Sender
+from plugin.names import Flag, Sender
 from plugin.policy import load_policy_text
 from tests.conftest import email, sast, ticket_for
 
@@ -365,3 +365,25 @@ def test_follow_ups_keep_the_priority_agents_set_unless_newly_urgent(example_pol
     assert follow_up.priority == "1 low"
     urgent = decide(example_policy, email("URGENT: backup down"), is_new=False, priority="1 low")
     assert urgent.priority == "3 high"
+
+
+def test_a_doubt_is_noted_for_agents_and_never_told(example_policy) -> None:
+    # "talk" is a maybe phrase: perhaps a meeting request, perhaps not.
+    message = email(body="The backup on fileserver02 fails with error 0x5; can we talk?")
+    decision = decide(example_policy, message, WALK_IN)
+    assert "meeting-request" not in decision.tags
+    assert [doubt.flag for doubt in decision.doubts] == [Flag.MEETING_REQUEST]
+    assert decision.replies == ()
+    assert any(
+        line.startswith("- meeting-request? ") and "nothing told to the client" in line
+        for line in decision.note.splitlines()
+    )
+
+
+def test_a_message_that_may_be_machine_written_gets_no_reply(example_policy) -> None:
+    message = email("Your invoice", body="Please find the invoice attached.")
+    decision = decide(example_policy, message, WALK_IN)
+    assert decision.skipped is None
+    assert "vague-subject" in decision.tags
+    assert decision.replies == ()
+    assert "No guidance reply: the message may not be from a person" in decision.note
