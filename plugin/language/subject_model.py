@@ -2,7 +2,8 @@
 
 Weights and thresholds live in ``subject_model.json``, written by
 ``python -m plugin.language.training`` from the development split of the labelled
-corpus (tests/corpus/), never from its frozen split. Scoring is a dot product.
+corpus (tests/corpus/) and the rubric's own examples, never from its frozen split.
+Scoring is a dot product.
 """
 
 from __future__ import annotations

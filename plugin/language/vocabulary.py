@@ -16,7 +16,8 @@ STOPWORD_LANGUAGES = ("en", "de", "fr", "es", "pt", "nl", "it", "af", "sv", "da"
 
 @dataclass(frozen=True, slots=True)
 class SubjectVocabulary:
-    """Lower-case words by class; a word is looked up in the order the fields are listed."""
+    """Lower-case words by class. Which class a word in several counts as is decided by
+    ``_word_class`` in plugin/language/subjects.py, in the order subject_words.yaml says."""
 
     negation: frozenset[str]
     generic: frozenset[str]
