@@ -113,12 +113,15 @@ def evaluate(ticket: Ticket, message: Message | None, policy: Policy, now: datet
 
 def _judge(case: _Case) -> Decision:
     ticket, message, policy = case.ticket, case.message, case.policy
+    wanted = [meeting_finding(message, policy), project_finding(message, policy)]
+    # A message that surely asks for a meeting or for project work says what is wanted,
+    # however short it is (SPEC §3): it is not also told that it lacks detail.
+    says_what_it_wants = any(finding is not None and finding.sure for finding in wanted)
     found = [
         priority_finding(message.subject or ticket.title, message, policy, case.match.tier),
         vague_subject_finding(ticket.title or message.subject),
-        _needs_info(case),
-        meeting_finding(message, policy),
-        project_finding(message, policy),
+        None if says_what_it_wants else _needs_info(case),
+        *wanted,
         outside_hours_finding(case.received, policy),
     ]
     findings = [finding for finding in found if finding is not None and finding.sure]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from plugin.language.forms import without_form_scaffolding
 from plugin.language.subject_model import judge_subject, subject_model
 from plugin.language.subjects import DATE_OR_TIME
+from plugin.language.vocabulary import subject_vocabulary
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
@@ -40,7 +42,9 @@ SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
-    ("a version or number", re.compile(r"\d")),
+    # A version, code or identifier: a token of three or more characters with a digit
+    # ("1.6", "404", "E001"). A lone count ("2 of the workstations") is none.
+    ("a version or number", re.compile(r"(?<![\w.-])(?=[\w.-]*?\d)[\w.-]{3,}")),
     ("a path", re.compile(r"(?:^|\s)(?:/[\w.-]++){2,}|[A-Za-z]:\\|\\\\\w+")),
     (
         "steps",
@@ -60,6 +64,7 @@ SPECIFICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _OPENING_WORDS = 60
 # ...and how many of its opening sentences are read as if each were a subject.
 _OPENING_SENTENCES = 8
+_OPENING = re.compile(rf"\s*+(?:\S++\s*+){{0,{_OPENING_WORDS}}}")
 _SENTENCE_END = re.compile(r"[.!?;\n]++")
 # Specifics that hint at what is wrong but give an agent nothing to look up.
 _WEAK_SPECIFICS = frozenset({"error text", "steps"})
@@ -89,7 +94,8 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     if vagueness is None:
         return None
     surely_vague = vagueness >= subject_model().flag_at
-    text = written_text(message.body, message.content_type)
+    # A form's own fields and headings are no detail the client gave.
+    text = without_form_scaffolding(written_text(message.body, message.content_type))
     count = len(words(text))
     if count == 0:
         if message.attachment_count:
@@ -109,7 +115,7 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
         else "neither the subject nor the message names an error text, host, address, "
         f"version, number or path{hints}"
     )
-    return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not weak)
+    return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not _names_a_product(text))
 
 
 def _subject_vagueness(subject: str) -> float | None:
@@ -139,5 +145,26 @@ def _a_sentence_says_enough(text: str) -> bool:
 
 
 def _names_a_product(text: str) -> bool:
-    """The opening of the text names something rare enough to be a product or a host."""
-    return bool(judge_subject(" ".join(text.split()[:_OPENING_WORDS])).reading.rare)
+    """The opening of the text names a product or a host: a known product, or a word rare
+    enough to be a name and written as one ("FleetOne", "MAS", "Zimbra" mid-sentence).
+
+    A rare word in lower case is more often a misspelling or a word of a language the
+    common-word list does not hold ("hize", "hindering") than a name.
+    """
+    opening = _OPENING.match(text)[0]  # type: ignore[index]  # it matches the empty string
+    reading = judge_subject(opening).reading
+    products = subject_vocabulary().product
+    return any(
+        word.lower() in products or _written_as_name(word, opening)
+        for word in (*reading.named, *reading.rare)
+    )
+
+
+def _written_as_name(word: str, text: str) -> bool:
+    """``word`` has a capital inside it, or starts with one in the middle of a line (a
+    capital at a line's start may only begin a sentence, or a name under a message)."""
+    if word[1:] != word[1:].lower():
+        return True
+    if not word[:1].isupper():
+        return False
+    return re.search(rf"[^\W\d_],?[^\S\n]+{re.escape(word)}(?!\w)", text) is not None

@@ -10,8 +10,9 @@ from plugin.policy import Policy
 from plugin.rules.search import phrase_finding, sure_or_maybe_finding
 from plugin.text import written_text
 
-# A day and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr", "11am
-# except Tuesday". The rubric counts proposing a date or time as asking for a meeting; a
+# A day or date and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr",
+# "11am except Tuesday", "on 1/23/2025 at 10:00 a.m.". A day and a date alone ("before
+# Monday 8/14") are as often a deadline as a proposal. The rubric counts proposing a date or time as asking for a meeting; a
 # time since when something fails ("since Monday 9:00") is not one.
 _DAY = (
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
@@ -22,12 +23,25 @@ _DAY = (
     r"segunda|terça|quarta|quinta|sexta|amanhã|"
     r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|vrydag|saterdag|môre)"
 )
+_MONTH = (
+    r"(?:jan|january|januar|janvier|enero|janeiro|januari|feb|february|februar|février|"
+    r"febrero|fevereiro|februari|mar|march|märz|mars|marzo|março|maart|apr|april|avril|"
+    r"abril|may|mai|mayo|maio|mei|jun|june|juni|juin|junio|junho|jul|july|juli|juillet|"
+    r"julio|julho|aug|august|août|agosto|augustus|sep|sept|september|septembre|"
+    r"septiembre|setembro|oct|october|oktober|octobre|octubre|outubro|nov|november|"
+    r"novembre|noviembre|novembro|dec|december|dezember|décembre|diciembre|dezembro)"
+)
+# A calendar date: "4/22", "1/23/2025", "April 30th", "30. April", "30 avril".
+_DATE = (
+    rf"(?:\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?+(?!\d)|{_MONTH}\.?+\s++\d{{1,2}}(?:st|nd|rd|th)?+\b"
+    rf"|\d{{1,2}}\.?+\s++(?:de\s++)?+{_MONTH}\b)"
+)
 # A clock time: a date alone is as often a deadline or a day something broke.
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?+\s*+(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\d{1,2}:\d{2})"
 PROPOSED_TIME = re.compile(
     rf"(?<!since )(?<!seit )(?<!depuis )(?<!desde )(?<!sinds )(?<!by )"
-    rf"\b{_DAY}\b[^.\n]{{0,40}}?{_CLOCK}"
-    rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?\b{_DAY}\b",
+    rf"(?:\b{_DAY}\b|(?<![\d/]){_DATE})[^.\n]{{0,40}}?{_CLOCK}"
+    rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?(?:\b{_DAY}\b|(?<![\d/]){_DATE})",
     re.IGNORECASE,
 )
 CONFIRMATION = re.compile(

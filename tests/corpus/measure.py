@@ -2,6 +2,7 @@
 
     python -m tests.corpus.measure            # both corpora, both splits
     python -m tests.corpus.measure --misses   # and the development split's misses
+    python -m tests.corpus.measure --split dev  # the development split only, while tuning
 
 Only the development split's misses are ever printed: the frozen split is a
 measure, and looking at what it gets wrong would turn it into a tuning set.
@@ -133,18 +134,18 @@ def score_messages(rows: Iterable[MessageRow], policy: Policy) -> dict[str, Scor
     return scores
 
 
-def report(*, misses: bool) -> str:
+def report(*, misses: bool, splits: Sequence[str] = ("frozen", "dev")) -> str:
     policy = load_policy()
     out = []
     subjects = read_subjects()
-    for split in ("frozen", "dev"):
+    for split in splits:
         score = score_subjects(row for row in subjects if row.split == split)
         out.append(f"subjects, {split} split ({score.total} lines)")
         out.append("  " + score.line("vague-subject"))
         if misses and split == "dev":
             out.extend("    " + miss for miss in score.misses)
     messages = read_messages()
-    for split in ("frozen", "dev"):
+    for split in splits:
         rows = [row for row in messages if row.split == split]
         out.append(f"messages, {split} split ({len(rows)} messages)")
         for label, score in score_messages(rows, policy).items():
@@ -157,7 +158,14 @@ def report(*, misses: bool) -> str:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list the dev split's misses")
-    print(report(misses=parser.parse_args(argv).misses))
+    parser.add_argument(
+        "--split",
+        choices=("frozen", "dev"),
+        help="measure one split only (tune with --split dev: every frozen run is reported)",
+    )
+    args = parser.parse_args(argv)
+    splits = (args.split,) if args.split else ("frozen", "dev")
+    print(report(misses=args.misses, splits=splits))
     return 0
 
 
