@@ -66,6 +66,16 @@ _WEAK_SUBJECT = re.compile(
     r"statement|receipt|quittung|reçu|recibo|report|bericht|rapport|informe|relatório|verslag)\b",
     re.IGNORECASE,
 )
+# A mailing's subject in Chinese marketing style: "【 直通美国排名第49大学 成功后付费 】".
+_MAILING_SUBJECT = re.compile(r"^\s*+【[^】]*+】")
+# Senders that are a company's sales or accounts department: their mail is an offer or a
+# bill more often than a request, yet people write from them too, so this is a weak sign.
+_ROLE_SENDER = re.compile(
+    r"^(?:sales|marketing|accounting|accounts|buchhaltung|vertrieb|comptabilite|"
+    r"comptabilité|contabilidad|contabilidade|boekhouding|facturacion|faturamento)"
+    r"(?:[+-][^@]*+)?+$",
+    re.IGNORECASE,
+)
 _UNSUBSCRIBE = re.compile(
     r"\b(?:unsubscribe|abmelden|abbestellen|désabonner|désinscri\w*+|darse de baja|"
     r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out)\b"
@@ -146,9 +156,13 @@ def machine_verdict(message: Message) -> MachineVerdict | None:
     if generated:
         return MachineVerdict(f"says it was sent automatically ('{generated[0]}')", sure=True)
     signs = []
-    weak = _WEAK_SUBJECT.search(subject)
+    weak = _WEAK_SUBJECT.search(subject) or _MAILING_SUBJECT.match(subject)
     if weak:
-        signs.append(f"a notice or report by its subject ('{weak[0]}')")
+        signs.append(f"a notice, report or mailing by its subject ('{weak[0].strip()}')")
+    for address in addresses((message.from_address or "",)):
+        if _ROLE_SENDER.match(address.rsplit("@", 1)[0]):
+            signs.append(f"sent from a sales or accounts address ({address})")
+            break
     unsubscribe = _mentions(lowered, _UNSUBSCRIBE_KEYS) and _UNSUBSCRIBE.search(text)
     if unsubscribe:
         signs.append(f"a mailing by its text ('{unsubscribe[0]}')")
