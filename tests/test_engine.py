@@ -387,3 +387,12 @@ def test_a_message_that_may_be_machine_written_gets_no_reply(example_policy) -> 
     assert "vague-subject" in decision.tags
     assert decision.replies == ()
     assert "No guidance reply: the message may not be from a person" in decision.note
+
+
+def test_a_message_that_asks_for_a_meeting_is_not_told_it_lacks_detail(example_policy) -> None:
+    """However short, a meeting request says what is wanted (SPEC §3)."""
+    decision = decide(example_policy, email("Help", body="Please call me back"), WALK_IN)
+    assert "meeting-request" in decision.tags
+    assert "needs-info" not in decision.tags
+    thin = decide(example_policy, email("Help", body="Please help asap"), WALK_IN)
+    assert "needs-info" in thin.tags

@@ -25,7 +25,7 @@ import pytest
 import plugin.rules
 from plugin import engine, text
 from plugin.django_helpdesk import payload as django_helpdesk_payload
-from plugin.language import subjects
+from plugin.language import forms, subjects
 from plugin.model import Message
 from plugin.policy import Policy, load_policy
 from plugin.rules import channel
@@ -38,6 +38,7 @@ MODULES: tuple[ModuleType, ...] = (
     text,
     engine,
     subjects,
+    forms,
     zammad_payload,
     django_helpdesk_payload,
     *(
@@ -142,6 +143,16 @@ ADVERSARIES: dict[str, Callable[[int], str]] = {
     "words": lambda n: "a " * (n // 2),
     "punctuation soup": lambda n: ".-@+_/\\:[]()#>" * (n // 15),
     "encoded-word starts": lambda n: "=?x?q?a" * (n // 7),
+    # form fields, headings and boxes; dates a meeting may be proposed on
+    "field label without its colon": lambda n: "Request " * (n // 8),
+    "colons": lambda n: ":" * n,
+    "labels and colons": lambda n: "a:" * (n // 2),
+    "heading marks": lambda n: "#" * n,
+    "box starts": lambda n: "- [" * (n // 3),
+    "numbered labels": lambda n: "1. a" * (n // 4),
+    "slashed dates": lambda n: "1/1/" * (n // 4),
+    "month names": lambda n: "april " * (n // 6),
+    "mailing brackets": lambda n: "【" * n,
 }
 
 
@@ -218,6 +229,11 @@ COVERED = {
     "language.subjects._UNREAD_SCRIPT",
     "language.subjects._ELISION",
     "rules.info._SENTENCE_END",
+    "rules.info._OPENING",
+    "rules.machine._MAILING_SUBJECT",
+    "rules.machine._ROLE_SENDER",
+    "language.forms._FIELD",
+    "language.forms._SCAFFOLD",
     "policy.phrase_patterns['meeting_request'].sure",
     "policy.phrase_patterns['meeting_request'].maybe",
     "policy.phrase_patterns['project_task'].sure",

@@ -14,6 +14,7 @@ from plugin.rules.channel import address_finding, addresses, channel_finding
 from plugin.rules.client import match_client
 from plugin.rules.hours import outside_hours_finding
 from plugin.rules.info import needs_info_finding, specifics_in
+from plugin.rules.machine import MachineVerdict, machine_verdict
 from plugin.rules.meeting import confirmation_finding, meeting_finding
 from plugin.rules.priority import priority_finding
 from plugin.rules.project import project_finding
@@ -233,6 +234,24 @@ def test_dates_and_times_are_not_numbers_that_make_a_message_specific(builtin_po
     assert finding is not None
 
 
+def test_a_lone_count_is_no_number_an_agent_can_start_from(builtin_policy) -> None:
+    body = "2 of the workstations in the back office are not working."
+    finding = needs_info_finding(email("Not working", body=body), builtin_policy)
+    assert finding is not None and finding.sure
+    assert "a version or number" in specifics_in("it fails since version 1.6")
+    assert "a version or number" in specifics_in("Employee E001 cannot log in")
+
+
+def test_only_a_word_written_as_a_name_makes_it_a_doubt(builtin_policy) -> None:
+    """A rare word in lower case is a misspelling more often than a product."""
+    misspelt = needs_info_finding(
+        email("No funciona", body="hize todos los pasos y nada"), builtin_policy
+    )
+    assert misspelt is not None and misspelt.sure
+    named = needs_info_finding(email("No funciona", body="otra vez con FleetOne"), builtin_policy)
+    assert named is not None and not named.sure
+
+
 def test_a_long_message_is_enough_even_without_specifics(builtin_policy) -> None:
     body = " ".join(["our whole team sees the same trouble with the shared calendar"] * 5)
     assert needs_info_finding(email(body=body), builtin_policy) is None
@@ -275,6 +294,9 @@ def test_specifics(text: str, kind: str) -> None:
         "Können wir einen Termin vereinbaren?",
         "Could someone help us set up the projector on Tuesday at 10:00?",
         "Passt es Ihnen morgen um 9 Uhr?",
+        "We need technology support with new equipment on 1/23/2025 at 10:00 a.m.",
+        "The department meeting is on April 30th from 11:00 a.m., please help with the beamer",
+        "Are you free for a 20m call next week?",
     ],
 )
 def test_meeting_requests(text: str, builtin_policy: Policy) -> None:
@@ -287,6 +309,8 @@ def test_not_a_meeting(builtin_policy: Policy) -> None:
     assert meeting_finding(email(), builtin_policy) is None
     since = email("Backup", body="The backup has failed since Monday 02:00 on fileserver02.")
     assert meeting_finding(since, builtin_policy) is None
+    deadline = email("New PC", body="Please set up the new PC before Monday 8/14.")
+    assert meeting_finding(deadline, builtin_policy) is None
     # "visit" alone is a maybe: agents are told, the client is not.
     doubt = meeting_finding(
         email(body="When I visit the intranet page it times out"), builtin_policy
@@ -401,3 +425,27 @@ def test_mail_that_says_it_was_sent_automatically_is_skipped(footer: str) -> Non
     message = email("Status", body=f"Job finished.\n\n{footer}")
     reason = skip_reason(message)
     assert reason is not None and reason.startswith("machine-written")
+
+
+def test_two_weak_signs_of_a_mailing_or_a_bill_skip_it() -> None:
+    mailing = email("【 直通美国排名第49大学 】", body="您回复此邮箱即可退订。")
+    assert machine_verdict(mailing) == MachineVerdict(
+        "a notice, report or mailing by its subject ('【 直通美国排名第49大学 】') and "
+        "a mailing by its text ('退订')",
+        sure=True,
+    )
+    bill = email(
+        "Rechnung RE-88123",
+        body="anbei unsere Rechnung.",
+        from_address="Buchhaltung <buchhaltung@supplier.example>",
+    )
+    verdict = machine_verdict(bill)
+    assert verdict is not None and verdict.sure
+    assert "sales or accounts address (buchhaltung@supplier.example)" in verdict.reason
+
+
+def test_a_sales_address_alone_is_only_a_doubt() -> None:
+    verdict = machine_verdict(
+        email(from_address="sales@partner.example", subject="Backup on fileserver02 fails")
+    )
+    assert verdict is not None and not verdict.sure

@@ -42,10 +42,10 @@ def without_form_scaffolding(text: str) -> str:
         if _SCAFFOLD.match(line):
             continue
         field = _FIELD.match(line)
-        if field is not None and len(field[1].split()) <= 4:
-            label = " ".join(field[1].lower().split())
-            if label in labels or not field[2].strip():
-                continue
-            line = field[2]
-        kept.append(line)
+        if field is None or len(field[1].split()) > 4:
+            kept.append(line)
+            continue
+        label = " ".join(field[1].lower().split())
+        if label not in labels and field[2].strip():
+            kept.append(field[2])
     return "\n".join(kept)

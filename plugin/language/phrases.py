@@ -9,6 +9,7 @@ nested quantifier, so it runs in linear time on what a customer wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -55,6 +56,15 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     the engine tries the few phrases that start with the character at hand instead of
     each of them in turn.
     """
+    alternatives = alternation(phrases)
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<!\w){alternatives}(?!\w)", re.IGNORECASE)
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    """The regular expression (without anchors) matching any of ``phrases``, merged into
+    a trie; empty when there are none."""
     trie: _Trie = {}
     for phrase in phrases:
         atoms = _atoms(phrase)
@@ -64,9 +74,7 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
         for atom in atoms:
             node = node.setdefault(atom, {})
         node[_END] = {}
-    if not trie:
-        return None
-    return re.compile(rf"(?<!\w){_emit(trie)}(?!\w)", re.IGNORECASE)
+    return _emit(trie) if trie else ""
 
 
 _Trie = dict[str, "_Trie"]

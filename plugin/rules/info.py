@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from plugin.language.forms import without_form_scaffolding
 from plugin.language.subject_model import judge_subject, subject_model
@@ -67,6 +68,7 @@ _OPENING_SENTENCES = 8
 _OPENING = re.compile(rf"\s*+(?:\S++\s*+){{0,{_OPENING_WORDS}}}")
 _SENTENCE_END = re.compile(r"[.!?;\n]++")
 # Specifics that hint at what is wrong but give an agent nothing to look up.
+_PUNCTUATION = ".,;:!?()[]\"'"
 _WEAK_SPECIFICS = frozenset({"error text", "steps"})
 
 
@@ -151,7 +153,8 @@ def _names_a_product(text: str) -> bool:
     A rare word in lower case is more often a misspelling or a word of a language the
     common-word list does not hold ("hize", "hindering") than a name.
     """
-    opening = _OPENING.match(text)[0]  # type: ignore[index]  # it matches the empty string
+    match = _OPENING.match(text)
+    opening = match[0] if match else ""
     reading = judge_subject(opening).reading
     products = subject_vocabulary().product
     return any(
@@ -167,4 +170,9 @@ def _written_as_name(word: str, text: str) -> bool:
         return True
     if not word[:1].isupper():
         return False
-    return re.search(rf"[^\W\d_],?[^\S\n]+{re.escape(word)}(?!\w)", text) is not None
+    for line in text.splitlines():
+        tokens = line.split()
+        for before, token in pairwise(tokens):
+            if token.strip(_PUNCTUATION) == word and before.rstrip(",")[-1:].isalpha():
+                return True
+    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from plugin.language.phrases import alternation
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
@@ -12,24 +13,36 @@ from plugin.text import written_text
 
 # A day or date and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr",
 # "11am except Tuesday", "on 1/23/2025 at 10:00 a.m.". A day and a date alone ("before
-# Monday 8/14") are as often a deadline as a proposal. The rubric counts proposing a date or time as asking for a meeting; a
-# time since when something fails ("since Monday 9:00") is not one.
-_DAY = (
-    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
-    r"tue|tues|wed|weds|thu|thur|thurs|fri|"
-    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|morgen|"
-    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|demain|"
-    r"lunes|martes|miércoles|jueves|viernes|sábado|mañana|"
-    r"segunda|terça|quarta|quinta|sexta|amanhã|"
-    r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|vrydag|saterdag|môre)"
+# Monday 8/14") are as often a deadline as a proposal. The rubric counts proposing a
+# date or time as asking for a meeting; a time since when something fails ("since Monday
+# 9:00") is not one. The names are merged into tries (plugin/language/phrases.py), so
+# that trying them at every place a clock time leaves open stays cheap.
+_DAY = alternation(
+    (
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("tomorrow", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri"),
+        *("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "morgen"),
+        *("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "demain"),
+        *("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "mañana"),
+        *("segunda", "terça", "quarta", "quinta", "sexta", "amanhã"),
+        *("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"),
+        *("vrydag", "saterdag", "môre"),
+    )
 )
-_MONTH = (
-    r"(?:jan|january|januar|janvier|enero|janeiro|januari|feb|february|februar|février|"
-    r"febrero|fevereiro|februari|mar|march|märz|mars|marzo|março|maart|apr|april|avril|"
-    r"abril|may|mai|mayo|maio|mei|jun|june|juni|juin|junio|junho|jul|july|juli|juillet|"
-    r"julio|julho|aug|august|août|agosto|augustus|sep|sept|september|septembre|"
-    r"septiembre|setembro|oct|october|oktober|octobre|octubre|outubro|nov|november|"
-    r"novembre|noviembre|novembro|dec|december|dezember|décembre|diciembre|dezembro)"
+_MONTH = alternation(
+    (
+        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct"),
+        *("nov", "dec", "january", "february", "march", "april", "june", "july"),
+        *("august", "september", "october", "november", "december"),
+        *("januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember"),
+        *("janvier", "février", "mars", "avril", "juin", "juillet", "août"),
+        *("septembre", "octobre", "novembre", "décembre"),
+        *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
+        *("septiembre", "octubre", "noviembre", "diciembre"),
+        *("janeiro", "fevereiro", "março", "maio", "junho", "julho", "setembro"),
+        *("outubro", "novembro", "dezembro"),
+        *("januari", "februari", "maart", "mei", "augustus"),
+    )
 )
 # A calendar date: "4/22", "1/23/2025", "April 30th", "30. April", "30 avril".
 _DATE = (
