@@ -153,6 +153,9 @@ ADVERSARIES: dict[str, Callable[[int], str]] = {
     "slashed dates": lambda n: "1/1/" * (n // 4),
     "month names": lambda n: "april " * (n // 6),
     "mailing brackets": lambda n: "【" * n,
+    "han characters": lambda n: "邮" * n,
+    "han words": lambda n: "邮件" * (n // 2),
+    "han and latin": lambda n: "a邮" * (n // 2),
 }
 
 
@@ -227,6 +230,7 @@ COVERED = {
     "language.subjects._YEAR",
     "language.subjects._NAME",
     "language.subjects._UNREAD_SCRIPT",
+    "language.subjects._SCRIPT_RUN",
     "language.subjects._ELISION",
     "rules.info._SENTENCE_END",
     "rules.info._OPENING",

@@ -252,6 +252,11 @@ def test_only_a_word_written_as_a_name_makes_it_a_doubt(builtin_policy) -> None:
     assert named is not None and not named.sure
 
 
+@pytest.mark.parametrize("body", ["Thanks!", "Danke, alles gut.", "ok, merci beaucoup"])
+def test_a_message_that_only_thanks_lacks_nothing(builtin_policy, body: str) -> None:
+    assert needs_info_finding(email("Re: your ticket", body=body), builtin_policy) is None
+
+
 def test_a_long_message_is_enough_even_without_specifics(builtin_policy) -> None:
     body = " ".join(["our whole team sees the same trouble with the shared calendar"] * 5)
     assert needs_info_finding(email(body=body), builtin_policy) is None

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from plugin.language.common_words import common_words
-from plugin.language.vocabulary import SubjectVocabulary, subject_vocabulary
+from plugin.language.vocabulary import SubjectVocabulary, is_han, subject_vocabulary
 from plugin.text import strip_subject_prefixes, words
 
 # Dates and times are not identifiers (tests/corpus/README.md): "12.03.", "12.03.2026",
@@ -44,6 +44,8 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
 _NAME = re.compile(r"^(?:[A-Z][\w'-]*+\.?|[A-Z]\.)$")
+# A run of Han characters, or of anything else ("NAS" in "NAS连接不上").
+_SCRIPT_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]++|[^\u3400-\u4dbf\u4e00-\u9fff]++")
 _UNREAD_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -88,11 +90,12 @@ def read_subject(subject: str, vocabulary: SubjectVocabulary | None = None) -> S
     """Sort the words of ``subject`` (prefixes and ticket tags removed) into their parts."""
     vocabulary = vocabulary or subject_vocabulary()
     text = strip_subject_prefixes(subject).translate(_APOSTROPHES)
-    reading = SubjectReading(text=text, question=text.rstrip().endswith("?"))
+    # A question ends with "?" or its full-width form.
+    reading = SubjectReading(text=text, question=text.rstrip().endswith(("?", "\uff1f")))
     reading.identifiers.extend(match[0] for match in _QUOTED.finditer(text))
     reading.identifiers.extend(match[0] for match in _SYMBOL.finditer(text))
     plain = _SYMBOL.sub(" ", _QUOTED.sub(" ", DATE_OR_TIME.sub(" ", text)))
-    tokens = words(plain)
+    tokens = [piece for token in words(plain) for piece in _cut_han(token, vocabulary)]
     sender_at = _sender_position(tokens, vocabulary)
     if sender_at is not None:
         reading.sender = " ".join(tokens[sender_at:])
@@ -174,6 +177,39 @@ def _word_class(
     if len(word) >= 2 and not word.isdigit():
         return "object"
     return "generic"
+
+
+def _cut_han(token: str, vocabulary: SubjectVocabulary) -> list[str]:
+    """``token`` cut into words where it is written in Han characters, which need no spaces
+    between words: "NAS连接不上" is "NAS", "连接不上"; "发送邮件失败" is "发送", "邮件", "失败".
+
+    Each run of Han characters is cut into the longest words the word classes know, read
+    from the left; characters no word claims stay together as one word (a name, most
+    often), which the classes then leave unread.
+    """
+    if not is_han(token):
+        return [token]
+    pieces: list[str] = []
+    for run in _SCRIPT_RUN.findall(token):
+        if not is_han(run[0]):
+            pieces.append(run)
+            continue
+        unknown_from = start = 0
+        while start < len(run):
+            for length in range(min(vocabulary.longest_han, len(run) - start), 0, -1):
+                if run[start : start + length] in vocabulary.han:
+                    break
+            else:
+                start += 1  # no word starts here
+                continue
+            if unknown_from < start:
+                pieces.append(run[unknown_from:start])
+            pieces.append(run[start : start + length])
+            start += length
+            unknown_from = start
+        if unknown_from < len(run):
+            pieces.append(run[unknown_from:])
+    return pieces
 
 
 def _is_identifier(token: str) -> bool:

@@ -7,9 +7,9 @@ JSON this writes. The model learns from the development split and from the rubri
 own examples (tests/corpus/rubric_examples.tsv, weighted RUBRIC_WEIGHT: they define
 the boundary). Thresholds are chosen on predictions from 5-fold cross-validation over
 the development split (the rubric's examples in every training fold), so they are not
-fitted to lines the model has seen: the flag threshold is the lowest that keeps
-precision at TARGET_PRECISION, and the note threshold the lowest that keeps it at
-NOTE_PRECISION. The frozen split is never read.
+fitted to lines the model has seen: the flag threshold is the one that clears
+TARGET_PRECISION and TARGET_RECALL by the widest shared margin, and the note threshold
+the lowest that keeps precision at NOTE_PRECISION. The frozen split is never read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from typing import Any
 from plugin.language.subject_model import MODEL_FILE
 from plugin.language.subjects import FEATURES, read_subject, subject_features
 
-TARGET_PRECISION = 0.905
+# The figures SPEC's vague-subject flag must reach (issue 11); the flag threshold keeps the
+# widest equal margin above both on the held-out folds.
+TARGET_PRECISION = 0.9
+TARGET_RECALL = 0.8
 NOTE_PRECISION = 0.75
 REGULARISATION = 0.3  # scikit-learn's C: smaller is simpler
 RUBRIC_WEIGHT = 3.0
@@ -52,6 +55,22 @@ def rubric_examples(corpus: Path) -> list[tuple[str, bool]]:
             label, subject = line.split("\t", 1)
             rows.append((subject, label == "vague"))
     return rows
+
+
+def balanced_threshold(scores: list[float], labels: list[bool]) -> float:
+    """The threshold whose flags clear TARGET_PRECISION and TARGET_RECALL by the widest
+    margin that both share: neither figure is bought with the other."""
+    positives = sum(labels)
+    best, best_margin = 1.0, -1.0
+    for threshold in sorted(set(scores), reverse=True):
+        flagged = [label for score, label in zip(scores, labels, strict=True) if score >= threshold]
+        margin = min(
+            sum(flagged) / len(flagged) - TARGET_PRECISION,
+            sum(flagged) / positives - TARGET_RECALL,
+        )
+        if margin > best_margin:
+            best, best_margin = threshold, margin
+    return best
 
 
 def lowest_threshold(scores: list[float], labels: list[bool], precision: float) -> float:
@@ -88,8 +107,9 @@ def train(corpus: Path) -> dict[str, Any]:
         predicted = model.predict_proba([x[i] for i in test_at])[:, 1]
         for index, score in zip(test_at, predicted, strict=True):
             scores[index] = float(score)
-    flag_at = lowest_threshold(scores, y, TARGET_PRECISION)
+    flag_at = balanced_threshold(scores, y)
     note_at = min(flag_at, lowest_threshold(scores, y, NOTE_PRECISION))
+    flagged = [label for score, label in zip(scores, y, strict=True) if score >= flag_at]
     model = LogisticRegression(C=REGULARISATION, max_iter=5000)
     model.fit(x + x_rubric, y + y_rubric, sample_weight=weights)
     digest = hashlib.sha256("\n".join(f"{s}\t{v}" for s, v in rows).encode()).hexdigest()
@@ -107,6 +127,11 @@ def train(corpus: Path) -> dict[str, Any]:
         "bias": round(float(model.intercept_[0]), 4),
         "flag_at": round(flag_at, 4),
         "note_at": round(note_at, 4),
+        # What the thresholds give on the development split's held-out folds.
+        "cross_validated": {
+            "precision": round(sum(flagged) / len(flagged), 4),
+            "recall": round(sum(flagged) / sum(y), 4),
+        },
     }
 
 
@@ -117,7 +142,11 @@ def main(argv: list[str]) -> int:
     result = train(arguments.corpus)
     target = Path(__file__).with_name(MODEL_FILE)
     target.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
-    print(f"wrote {target} from {result['trained_on']['lines']} development lines")
+    checked = result["cross_validated"]
+    print(
+        f"wrote {target} from {result['trained_on']['lines']} development lines; "
+        f"cross-validated precision {checked['precision']:.3f}, recall {checked['recall']:.3f}"
+    )
     return 0
 
 

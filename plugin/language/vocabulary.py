@@ -34,6 +34,9 @@ class SubjectVocabulary:
     # Function words of the languages clients write (stopwords-iso), taken as generic
     # when no class above claims them: "beim", "lors", "desde", "sobre".
     stopwords: frozenset[str] = frozenset()
+    # The words above written in Han characters, which a subject is cut into.
+    han: frozenset[str] = frozenset()
+    longest_han: int = 0
 
 
 def _words(entry: Any) -> frozenset[str]:
@@ -41,6 +44,13 @@ def _words(entry: Any) -> frozenset[str]:
     if isinstance(entry, dict):
         return frozenset(word for text in entry.values() for word in str(text).split())
     return frozenset(str(word) for word in entry)
+
+
+def is_han(word: str) -> bool:
+    """``word`` has a Chinese character (CJK Unified Ideographs or Extension A)."""
+    return any(
+        "\u3400" <= character <= "\u4dbf" or "\u4e00" <= character <= "\u9fff" for character in word
+    )
 
 
 @cache
@@ -52,4 +62,10 @@ def subject_vocabulary() -> SubjectVocabulary:
     stopwords = frozenset(
         word.lower() for language in STOPWORD_LANGUAGES for word in stopwordsiso.stopwords(language)
     )
-    return SubjectVocabulary(**classes, stopwords=stopwords)
+    han = frozenset(word for words in classes.values() for word in words if is_han(word))
+    return SubjectVocabulary(
+        **classes,
+        stopwords=stopwords,
+        han=han,
+        longest_han=max(map(len, han), default=0),
+    )

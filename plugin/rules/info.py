@@ -12,7 +12,7 @@ from plugin.language.vocabulary import subject_vocabulary
 from plugin.model import Finding, Message
 from plugin.names import Flag
 from plugin.policy import Policy
-from plugin.text import strip_subject_prefixes, words, written_text
+from plugin.text import strip_subject_prefixes, visible_text, words, written_text
 
 # Each pattern is one kind of specific detail an agent can start from. They read what a
 # customer wrote, so each runs in linear time (tests/test_linear_time.py): a match may only
@@ -68,6 +68,17 @@ _OPENING_SENTENCES = 8
 _OPENING = re.compile(rf"\s*+(?:\S++\s*+){{0,{_OPENING_WORDS}}}")
 _SENTENCE_END = re.compile(r"[.!?;\n]++")
 # Specifics that hint at what is wrong but give an agent nothing to look up.
+# The words of a message that only thanks or acknowledges, in the languages clients write.
+_ONLY_THANKS = frozenset(
+    (
+        *("thanks", "thank", "you", "thx", "ty", "very", "much", "many", "a", "lot", "ok"),
+        *("okay", "done", "great", "perfect", "cheers", "all", "good", "works", "now"),
+        *("danke", "vielen", "dank", "schön", "super", "erledigt", "passt", "alles", "gut"),
+        *("merci", "beaucoup", "parfait", "c'est", "bon", "gracias", "muchas", "perfecto"),
+        *("obrigado", "obrigada", "muito", "bedankt", "je", "wel", "prima", "dankie"),
+        *("grazie", "mille", "спасибо", "谢谢", "多谢", "ありがとうございます"),
+    )
+)
 _PUNCTUATION = ".,;:!?()[]\"'"
 _WEAK_SPECIFICS = frozenset({"error text", "steps"})
 
@@ -99,6 +110,11 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     # A form's own fields and headings are no detail the client gave.
     text = without_form_scaffolding(written_text(message.body, message.content_type))
     count = len(words(text))
+    # "Thanks!", "Danke.", "ok, erledigt": no request that could lack detail. A bare
+    # "Thanks!" is all sign-off to the written text, so the visible text is read.
+    visible = words(visible_text(message.body, message.content_type))
+    if visible and all(word.lower() in _ONLY_THANKS for word in visible):
+        return None
     if count == 0:
         if message.attachment_count:
             only = "the message is only an attachment, with no text"
