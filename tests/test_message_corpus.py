@@ -25,8 +25,8 @@ from tests.corpus.measure import Score, score_messages
 # rules reach today (173 messages) is a floor a change may not go below; the target stays
 # a strict expected failure until the rules reach it.
 TARGET = 0.8
-FLOOR = {  # label: (precision, recall); measured 0.46/0.22, 0.90/0.58, 0.95/0.50, 1.00/0.78
-    "needs_info": (0.4, 0.2),
+FLOOR = {  # label: (precision, recall); measured 0.69/0.41, 0.90/0.58, 0.95/0.50, 1.00/0.78
+    "needs_info": (0.65, 0.4),
     "meeting_request": (0.85, 0.5),
     "project_task": (0.9, 0.45),
     "machine": (0.95, 0.75),

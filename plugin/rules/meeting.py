@@ -11,12 +11,11 @@ from plugin.policy import Policy
 from plugin.rules.search import phrase_finding, sure_or_maybe_finding
 from plugin.text import written_text
 
-# A day or date and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr",
-# "11am except Tuesday", "on 1/23/2025 at 10:00 a.m.". A day and a date alone ("before
-# Monday 8/14") are as often a deadline as a proposal. The rubric counts proposing a
-# date or time as asking for a meeting; a time since when something fails ("since Monday
-# 9:00") is not one. The names are merged into tries (plugin/language/phrases.py), so
-# that trying them at every place a clock time leaves open stays cheap.
+# A day and a clock time near each other: "Tuesday at 10:00", "morgen um 9 Uhr", "11am
+# except Tuesday". The rubric counts proposing a date or time as asking for a meeting; a
+# time since when something fails ("since Monday 9:00") is not one. The day names are
+# merged into a trie (plugin/language/phrases.py): they are tried at every place a clock
+# time leaves open, and a trie rules most of them out at the first character.
 _DAY = alternation(
     (
         *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
@@ -29,32 +28,12 @@ _DAY = alternation(
         *("vrydag", "saterdag", "môre"),
     )
 )
-_MONTH = alternation(
-    (
-        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct"),
-        *("nov", "dec", "january", "february", "march", "april", "june", "july"),
-        *("august", "september", "october", "november", "december"),
-        *("januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember"),
-        *("janvier", "février", "mars", "avril", "juin", "juillet", "août"),
-        *("septembre", "octobre", "novembre", "décembre"),
-        *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
-        *("septiembre", "octubre", "noviembre", "diciembre"),
-        *("janeiro", "fevereiro", "março", "maio", "junho", "julho", "setembro"),
-        *("outubro", "novembro", "dezembro"),
-        *("januari", "februari", "maart", "mei", "augustus"),
-    )
-)
-# A calendar date: "4/22", "1/23/2025", "April 30th", "30. April", "30 avril".
-_DATE = (
-    rf"(?:\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?+(?!\d)|{_MONTH}\.?+\s++\d{{1,2}}(?:st|nd|rd|th)?+\b"
-    rf"|\d{{1,2}}\.?+\s++(?:de\s++)?+{_MONTH}\b)"
-)
 # A clock time: a date alone is as often a deadline or a day something broke.
 _CLOCK = r"(?:\d{1,2}(?::\d{2})?+\s*+(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b|\d{1,2}:\d{2})"
 PROPOSED_TIME = re.compile(
     rf"(?<!since )(?<!seit )(?<!depuis )(?<!desde )(?<!sinds )(?<!by )"
-    rf"(?:\b{_DAY}\b|(?<![\d/]){_DATE})[^.\n]{{0,40}}?{_CLOCK}"
-    rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?(?:\b{_DAY}\b|(?<![\d/]){_DATE})",
+    rf"\b{_DAY}\b[^.\n]{{0,40}}?{_CLOCK}"
+    rf"|(?<![\d:]){_CLOCK}[^.\n]{{0,20}}?\b{_DAY}\b",
     re.IGNORECASE,
 )
 CONFIRMATION = re.compile(
