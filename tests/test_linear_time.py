@@ -231,6 +231,7 @@ COVERED = {
     "language.subjects._NAME",
     "language.subjects._UNREAD_SCRIPT",
     "language.subjects._SCRIPT_RUN",
+    "language.subjects._HAN",
     "language.subjects._ELISION",
     "rules.info._SENTENCE_END",
     "rules.info._OPENING",

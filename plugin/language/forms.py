@@ -25,6 +25,10 @@ _SCAFFOLD = re.compile(
     r"|\d{1,2}[.)][^\S\n]++[^:\n]{1,60}:[^\S\n]*+$)"
 )
 
+# The characters a line _SCAFFOLD matches can start with (after blanks): most lines start
+# with none of them and need no matching.
+_SCAFFOLD_STARTS = frozenset("#-*=~_`0123456789")
+
 
 @cache
 def metadata_labels() -> frozenset[str]:
@@ -39,9 +43,10 @@ def without_form_scaffolding(text: str) -> str:
     kept = []
     labels = metadata_labels()
     for line in text.splitlines():
-        if _SCAFFOLD.match(line):
+        start = line.lstrip()[:1]
+        if start and start in _SCAFFOLD_STARTS and _SCAFFOLD.match(line):
             continue
-        field = _FIELD.match(line)
+        field = _FIELD.match(line) if ":" in line else None
         if field is None or len(field[1].split()) > 4:
             kept.append(line)
             continue

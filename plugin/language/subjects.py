@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from plugin.language.common_words import common_words
-from plugin.language.vocabulary import SubjectVocabulary, is_han, subject_vocabulary
+from plugin.language.vocabulary import SubjectVocabulary, subject_vocabulary
 from plugin.text import strip_subject_prefixes, words
 
 # Dates and times are not identifiers (tests/corpus/README.md): "12.03.", "12.03.2026",
@@ -44,7 +44,9 @@ _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})  # noqa: RUF001
 # "Request from Sipho M.": a sender marker and then only names and initials to the end.
 _NAME = re.compile(r"^(?:[A-Z][\w'-]*+\.?|[A-Z]\.)$")
-# A run of Han characters, or of anything else ("NAS" in "NAS连接不上").
+# A Chinese character (CJK Unified Ideographs and Extension A); a run of them, or of
+# anything else ("NAS" in "NAS连接不上").
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _SCRIPT_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]++|[^\u3400-\u4dbf\u4e00-\u9fff]++")
 _UNREAD_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -187,11 +189,11 @@ def _cut_han(token: str, vocabulary: SubjectVocabulary) -> list[str]:
     from the left; characters no word claims stay together as one word (a name, most
     often), which the classes then leave unread.
     """
-    if not is_han(token):
+    if not _HAN.search(token):
         return [token]
     pieces: list[str] = []
     for run in _SCRIPT_RUN.findall(token):
-        if not is_han(run[0]):
+        if not _HAN.match(run):
             pieces.append(run)
             continue
         unknown_from = start = 0

@@ -79,6 +79,7 @@ _ONLY_THANKS = frozenset(
         *("grazie", "mille", "спасибо", "谢谢", "多谢", "ありがとうございます"),
     )
 )
+_THANKS_WORDS = 8  # a message that only thanks is short
 _PUNCTUATION = ".,;:!?()[]\"'"
 _WEAK_SPECIFICS = frozenset({"error text", "steps"})
 
@@ -110,10 +111,7 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     # A form's own fields and headings are no detail the client gave.
     text = without_form_scaffolding(written_text(message.body, message.content_type))
     count = len(words(text))
-    # "Thanks!", "Danke.", "ok, erledigt": no request that could lack detail. A bare
-    # "Thanks!" is all sign-off to the written text, so the visible text is read.
-    visible = words(visible_text(message.body, message.content_type))
-    if visible and all(word.lower() in _ONLY_THANKS for word in visible):
+    if count <= _THANKS_WORDS and _only_thanks(message):
         return None
     if count == 0:
         if message.attachment_count:
@@ -134,6 +132,15 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
         f"version, number or path{hints}"
     )
     return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not _names_a_product(text))
+
+
+def _only_thanks(message: Message) -> bool:
+    """ "Thanks!", "Danke.", "ok, erledigt": no request that could lack detail. A bare
+    "Thanks!" is all sign-off to the written text, so the visible text is read."""
+    visible = words(visible_text(message.body, message.content_type))
+    return 0 < len(visible) <= _THANKS_WORDS and all(
+        word.lower() in _ONLY_THANKS for word in visible
+    )
 
 
 def _subject_vagueness(subject: str) -> float | None:
