@@ -296,6 +296,7 @@ def test_specifics(text: str, kind: str) -> None:
         "Please arrange a call-back",
         "Need an on-site visit",
         "Could you book a time to visit our office?",
+        "Consultation request for our network redesign",
         "Können wir einen Termin vereinbaren?",
         "Could someone help us set up the projector on Tuesday at 10:00?",
         "Passt es Ihnen morgen um 9 Uhr?",
@@ -349,6 +350,8 @@ def test_confirmation() -> None:
         "Upgrade all workstations to Windows 11",
         "New installation at the Durban branch",
         "Proposal for a backup solution",
+        "Mass deployment of the VPN client",
+        "Implementación de la factura electrónica",
     ],
 )
 def test_project_tasks(subject: str, builtin_policy: Policy) -> None:
@@ -451,3 +454,26 @@ def test_a_sales_address_alone_is_only_a_doubt() -> None:
         email(from_address="sales@partner.example", subject="Backup on fileserver02 fails")
     )
     assert verdict is not None and not verdict.sure
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("*****SPAM***** Cheap watches", "Buy now."),
+        ("ADV: your brand new house", "Visit our site."),
+        ("Disposition notification", "The message sent on Monday has been displayed."),
+        ("Report", "This is no guarantee that the message has been read or understood."),
+        ("complaint about message from 192.0.2.1", "This is an email abuse report."),
+    ],
+)
+def test_spam_tags_read_receipts_and_abuse_reports_are_skipped(subject: str, body: str) -> None:
+    verdict = machine_verdict(email(subject, body=body))
+    assert verdict is not None and verdict.sure
+
+
+def test_a_greeting_or_a_test_is_no_request_that_lacks_detail(builtin_policy) -> None:
+    for body in ("Hi", "This is email reply 1.", "the report is done, I send it tomorrow"):
+        assert needs_info_finding(email("", body=body), builtin_policy) is None
+    for body in ("Hi, it does not work", "Help please", "I need access"):
+        finding = needs_info_finding(email("", body=body), builtin_policy)
+        assert finding is not None, body

@@ -79,6 +79,17 @@ _ONLY_THANKS = frozenset(
         *("grazie", "mille", "спасибо", "谢谢", "多谢", "ありがとうございます"),
     )
 )
+# Words that say the writer needs or asks for something, in the languages clients write.
+_WANTS = frozenset(
+    (
+        *("need", "needs", "needed", "require", "requires", "want", "wants", "request"),
+        *("brauche", "brauchen", "benötige", "benötigen", "anfrage", "bräuchte"),
+        *("besoin", "demande", "souhaite", "voudrais", "necesito", "necesitamos"),
+        *("solicito", "solicitud", "quisiera", "preciso", "precisamos", "gostaria"),
+        *("pedido", "nodig", "wil", "graag", "verzoek", "bisogno", "vorrei", "richiesta"),
+        *("benodig", "versoek", "wil", "moet"),
+    )
+)
 _THANKS_WORDS = 8  # a message that only thanks is short
 _PUNCTUATION = ".,;:!?()[]\"'"
 _WEAK_SPECIFICS = frozenset({"error text", "steps"})
@@ -113,6 +124,8 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
     count = len(words(text))
     if count <= _THANKS_WORDS and _only_thanks(message):
         return None
+    if count and not _asks_or_reports(subject, text):
+        return None  # "Hi", "test", "the report is done, I send it tomorrow": no request
     if count == 0:
         if message.attachment_count:
             only = "the message is only an attachment, with no text"
@@ -123,7 +136,8 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
         return None
     if count >= policy.needs_info.enough_words or _a_sentence_says_enough(text):
         return None
-    weak = found + (["a product's name"] if _names_a_product(text) else [])
+    named = _names_a_product(text)
+    weak = found + (["a product's name"] if named else [])
     hints = f" (it only has {', '.join(weak)})" if weak else ""
     reason = (
         f"the message is too short ({count} words){hints}"
@@ -131,7 +145,23 @@ def needs_info_finding(message: Message, policy: Policy) -> Finding | None:
         else "neither the subject nor the message names an error text, host, address, "
         f"version, number or path{hints}"
     )
-    return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not _names_a_product(text))
+    return Finding(Flag.NEEDS_INFO, reason, sure=surely_vague and not named)
+
+
+def _asks_or_reports(subject: str, text: str) -> bool:
+    """The message asks for something or says that something is wrong: a question, a
+    plea for help, a need, a symptom or a negation ("not working", "kann nicht")."""
+    match = _OPENING.match(text)
+    opening = f"{subject}\n{match[0] if match else ''}"
+    if "?" in opening or "\uff1f" in opening:
+        return True
+    reading = judge_subject(opening).reading
+    if reading.asks_help or reading.vague_symptoms:
+        return True
+    negations = subject_vocabulary().negation
+    if any(word.lower() in negations or word.lower() in _WANTS for word in words(opening)):
+        return True
+    return "error text" in specifics_in(opening)
 
 
 def _only_thanks(message: Message) -> bool:

@@ -37,7 +37,13 @@ _MACHINE_SUBJECT = re.compile(
     r"(?:problem|resolved|recovery|ok|warning|critical)\s*+:\s*+\S++\s++(?:is|has)\b|"
     r"\[(?:firing|resolved)(?::\d++)?+\]|\[zabbix\]|\[jira\]|monit alert\b|check_mk:|"
     # Backup software's own reports: Veeam's "[Success] Backup job ...", "[Failed] ...".
-    r"\[(?:success|warning|failed)\]\s)",
+    r"\[(?:success|warning|failed)\]\s|"
+    # A spam filter's verdict written into the subject (SpamAssassin's "*****SPAM*****"),
+    # and the "ADV:" label advertising mail must carry.
+    r"\*{3,}\s*+spam\s*+\*{3,}|\[spam\]|\{spam\??\}|adv\s*+:|"
+    # Read receipts (RFC 8098) and abuse reports (RFC 5965) in their usual subjects.
+    r"disposition notification\b|(?:read|return) receipt\b|lesebestätigung\b|"
+    r"accusé de lecture\b|confirmación de lectura\b|complaint about message from\b)",
     re.IGNORECASE,
 )
 # Found anywhere in a subject: a monitored state's change ("host.tld - UP -> DOWN",
@@ -58,7 +64,10 @@ _GENERATED_TEXT = re.compile(
     r"no responda a este|generado automáticamente|não responda|gerado automaticamente|"
     r"niet beantwoorden|automatisch gegenereerd|moenie antwoord nie|"
     # Fax gateways: "Sie haben soeben ein neues Fax ... empfangen", "You have received a fax".
-    r"(?:ein )?neues fax von|you have (?:received )?a new fax|nouveau fax de)",
+    r"(?:ein )?neues fax von|you have (?:received )?a new fax|nouveau fax de|"
+    # A read receipt's and an abuse report's own words.
+    r"this is no guarantee that the message has been read|"
+    r"this is an (?:e-?mail )?abuse report)",
     re.IGNORECASE,
 )
 _WEAK_SUBJECT = re.compile(
@@ -78,7 +87,8 @@ _ROLE_SENDER = re.compile(
 )
 _UNSUBSCRIBE = re.compile(
     r"\b(?:unsubscribe|abmelden|abbestellen|désabonner|désinscri\w*+|darse de baja|"
-    r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out)\b"
+    r"cancelar (?:a )?inscrição|descadastrar|afmelden|uitschrijven|uitteken|opt[- ]out|"
+    r"to be removed(?: from)?)\b"
     # Chinese and Japanese: unsubscribe, stop delivery.
     r"|退订|取消订阅|配信停止|配信解除|購読解除",
     re.IGNORECASE,
@@ -88,6 +98,8 @@ _UNSUBSCRIBE = re.compile(
 # Words each of the text patterns above needs: a plain substring test is cheap, so the
 # patterns only run over a text that has one of them.
 _GENERATED_KEYS = (
+    "guarantee",
+    "abuse",
     "automat",
     "automát",
     "sent",
@@ -105,6 +117,7 @@ _GENERATED_KEYS = (
 )
 _UNSUBSCRIBE_KEYS = (
     "subscri",
+    "removed",
     "abmelden",
     "abbestellen",
     "désabonner",
