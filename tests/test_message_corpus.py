@@ -22,14 +22,14 @@ from tests.corpus.corpora import (
 from tests.corpus.measure import Score, score_messages
 
 # Issue 11's target on the frozen split is 0.8 either way for every flag. What the shipped
-# rules reach today (173 messages) is a floor a change may not go below; the target stays
+# rules reach today (268 messages) is a floor a change may not go below; the target stays
 # a strict expected failure until the rules reach it.
 TARGET = 0.8
-FLOOR = {  # label: (precision, recall); measured 0.69/0.41, 0.90/0.58, 0.95/0.50, 1.00/0.78
-    "needs_info": (0.65, 0.4),
+FLOOR = {  # label: (precision, recall); measured 0.63/0.27, 0.92/0.54, 0.89/0.43, 1.00/0.76
+    "needs_info": (0.6, 0.25),
     "meeting_request": (0.85, 0.5),
-    "project_task": (0.9, 0.45),
-    "machine": (0.95, 0.75),
+    "project_task": (0.85, 0.4),
+    "machine": (0.95, 0.7),
 }
 
 
