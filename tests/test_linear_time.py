@@ -237,6 +237,7 @@ COVERED = {
     "rules.info._OPENING",
     "rules.machine._MAILING_SUBJECT",
     "rules.machine._ROLE_SENDER",
+    "rules.channel._PLAIN_ADDRESS",
     "language.forms._FIELD",
     "language.forms._SCAFFOLD",
     "policy.phrase_patterns['meeting_request'].sure",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugin.model import Customer
 from plugin.names import Flag, Sender
@@ -477,3 +480,29 @@ def test_a_greeting_or_a_test_is_no_request_that_lacks_detail(builtin_policy) ->
     for body in ("Hi, it does not work", "Help please", "I need access"):
         finding = needs_info_finding(email("", body=body), builtin_policy)
         assert finding is not None, body
+
+
+def _parsed_by_the_standard_library(field: str) -> tuple[str, ...]:
+    try:
+        pairs = getaddresses([field])
+    except RecursionError:
+        return ()
+    return tuple(address.strip().lower() for _name, address in pairs if "@" in address)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab .@<>\"'(),;:\\[]-_+Ü\t", max_size=40),
+        st.builds(
+            "{} <{}@{}>".format,
+            st.text(alphabet="abc Ü.'-[]", max_size=12),
+            st.text(alphabet="abc.+-_", min_size=1, max_size=8),
+            st.text(alphabet="abc.-", min_size=1, max_size=8),
+        ),
+    )
+)
+def test_plain_addresses_are_read_as_the_standard_parser_reads_them(field: str) -> None:
+    """The fast path for "Name <a@b>" gives what email.utils.getaddresses gives."""
+    addresses.cache_clear()
+    assert addresses((field,)) == _parsed_by_the_standard_library(field)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.utils import getaddresses
 from functools import lru_cache
 
@@ -9,23 +10,34 @@ from plugin.model import Finding, Message
 from plugin.names import EMAIL_CHANNEL, Flag
 from plugin.policy import Policy
 
+# One plain address, alone or after a display name without quotes, comments or lists:
+# "thandi@acme.example", "Thandi Nkosi <thandi@acme.example>". Most header values are
+# this, and reading them needs none of the full parser's work.
+_PLAIN_ADDRESS = re.compile(
+    r"^[^\S\n]*+(?:[^<>\"(),;:\\@\n]*+<([^<>\s\"(),;:\\@]++@[^<>\s\"(),;:\\@]++)>"
+    r"|([^<>\s\"(),;:\\@]++@[^<>\s\"(),;:\\@]++))[^\S\n]*+$"
+)
+
 
 @lru_cache(maxsize=256)
 def addresses(fields: tuple[str, ...]) -> tuple[str, ...]:
     """Bare, lower-case addresses from To/Cc header values (display names dropped)."""
-    try:
-        pairs = getaddresses(list(fields))
-    except RecursionError:
-        # email._parseaddr recurses once per nested comment or group, so a customer's
-        # "a:a:a:..." or "((((..." in Cc raises; the other fields still name addresses.
-        pairs = [pair for field in fields for pair in _field_addresses(field)]
-    return tuple(address.strip().lower() for _name, address in pairs if "@" in address)
+    found = []
+    for field in fields:
+        plain = _PLAIN_ADDRESS.match(field)
+        if plain is not None:
+            found.append(plain[1] or plain[2])
+        else:
+            found.extend(address for _name, address in _field_addresses(field))
+    return tuple(address.strip().lower() for address in found if "@" in address)
 
 
 def _field_addresses(field: str) -> list[tuple[str, str]]:
     try:
         return getaddresses([field])
     except RecursionError:
+        # email._parseaddr recurses once per nested comment or group, so a customer's
+        # "a:a:a:..." or "((((..." in Cc raises; the other fields still name addresses.
         return []
 
 
