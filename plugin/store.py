@@ -25,6 +25,8 @@ from typing import Any, Protocol, cast
 
 import redis
 
+from plugin.sla.record import ClockRecord
+
 PENDING, DONE, FAILED = "pending", "done", "failed"
 # A per-ticket lock is renewed while held and lapses this long after its holder died.
 LOCK_TTL = 20.0
@@ -144,6 +146,16 @@ class Store(Protocol):
     def purge(self, older_than: float) -> int:
         """Forget finished deliveries older than ``older_than`` seconds; how many."""
 
+    def clock(self, ticket: str) -> ClockRecord | None:
+        """The SLA clock record of ``ticket``, if it has one."""
+
+    def save_clock(self, record: ClockRecord) -> None:
+        """Keep ``record``, replacing the ticket's earlier one."""
+
+    def live_clocks(self, limit: int = 1000) -> list[ClockRecord]:
+        """Records of clocks still running or waiting (no first response by a person,
+        not closed), the soonest due first."""
+
     def close(self) -> None: ...
 
 
@@ -170,6 +182,11 @@ class SqliteStore:
                     name TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL);
                 CREATE TABLE IF NOT EXISTS warden_decision (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS warden_clock (
+                    ticket TEXT PRIMARY KEY, record TEXT NOT NULL,
+                    live INTEGER NOT NULL, due_at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS warden_clock_live
+                    ON warden_clock (due_at) WHERE live = 1;
                 """
             )
             columns = {row[1] for row in db.execute("PRAGMA table_info(warden_delivery)")}
@@ -354,6 +371,30 @@ class SqliteStore:
                 (PENDING, time.time() - older_than),
             ).rowcount
 
+    def clock(self, ticket: str) -> ClockRecord | None:
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT record FROM warden_clock WHERE ticket = ?", (ticket,)
+            ).fetchone()
+        return ClockRecord.from_json(row[0]) if row else None
+
+    def save_clock(self, record: ClockRecord) -> None:
+        with self._write_lock, self._connection() as db:
+            db.execute(
+                "INSERT INTO warden_clock (ticket, record, live, due_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (ticket) DO UPDATE SET record = excluded.record, "
+                "live = excluded.live, due_at = excluded.due_at",
+                (record.ticket, record.to_json(), int(record.live), record.due_at.timestamp()),
+            )
+
+    def live_clocks(self, limit: int = 1000) -> list[ClockRecord]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT record FROM warden_clock WHERE live = 1 ORDER BY due_at LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [ClockRecord.from_json(row[0]) for row in rows]
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -498,6 +539,26 @@ class RedisStore:
         if gone:
             self._redis.srem(self._key("dead"), *gone)
         return len(gone)
+
+    def clock(self, ticket: str) -> ClockRecord | None:
+        text = cast(bytes | None, self._redis.hget(self._key("clocks"), ticket))
+        return ClockRecord.from_json(text.decode()) if text else None
+
+    def save_clock(self, record: ClockRecord) -> None:
+        pipe = self._redis.pipeline()  # MULTI/EXEC: the record and its index together
+        pipe.hset(self._key("clocks"), record.ticket, record.to_json())
+        if record.live:
+            pipe.zadd(self._key("clocks", "live"), {record.ticket: record.due_at.timestamp()})
+        else:
+            pipe.zrem(self._key("clocks", "live"), record.ticket)
+        pipe.execute()
+
+    def live_clocks(self, limit: int = 1000) -> list[ClockRecord]:
+        tickets = cast(list[bytes], self._redis.zrange(self._key("clocks", "live"), 0, limit - 1))
+        if not tickets:
+            return []
+        texts = cast(list[bytes | None], self._redis.hmget(self._key("clocks"), tickets))
+        return [ClockRecord.from_json(text.decode()) for text in texts if text]
 
     def close(self) -> None:
         self._redis.close()

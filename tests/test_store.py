@@ -11,11 +11,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
+from plugin.names import Clock
+from plugin.sla.clock import first_response, start_clock
+from plugin.sla.record import ClockRecord
 from plugin.store import DONE, FAILED, PENDING, LockTimeoutError, RedisStore, SqliteStore, Store
 
 REDIS_URL = os.environ.get("WARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -188,3 +192,30 @@ def test_a_store_made_before_dispatching_is_migrated(tmp_path: Path) -> None:
     store = SqliteStore(str(path))
     assert store.claim_new() == [] and store.pending() == ["old"]
     assert store.accept("new", b"{}") and store.claim_new() == ["new"]
+
+
+def _clock(ticket: str, due_hour: int) -> ClockRecord:
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    return start_clock(
+        ticket,
+        tier="gold",
+        clock=Clock.OFFICE_HOURS,
+        target=timedelta(hours=4),
+        started_at=start,
+        due_at=start.replace(hour=due_hour),
+    )
+
+
+def test_clock_records_are_kept_and_the_live_ones_listed_soonest_due_first(
+    store: Store,
+) -> None:
+    assert store.clock("7") is None
+    late, soon = _clock("7", 16), _clock("8", 12)
+    store.save_clock(late)
+    store.save_clock(soon)
+    assert store.clock("7") == late
+    assert [record.ticket for record in store.live_clocks()] == ["8", "7"]
+    answered = first_response(soon, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    store.save_clock(answered)  # a person answered: the clock is no longer live
+    assert store.clock("8") == answered
+    assert [record.ticket for record in store.live_clocks()] == ["7"]

@@ -79,6 +79,11 @@ class ClockRecord:
         return found.at if found is not None else None
 
     @property
+    def live(self) -> bool:
+        """Still running or waiting: no person has answered, and it was not closed."""
+        return self.first_response_at is None and not self.happened(Event.CLOSED)
+
+    @property
     def outcome(self) -> str | None:
         """ "met" or "breached" once a person has answered, else None."""
         found = self.last(Event.FIRST_RESPONSE)
