@@ -97,7 +97,7 @@ def evaluate(ticket: Ticket, message: Message | None, policy: Policy, now: datet
         if confirmed is not None:
             return _confirmation_decision(ticket, match, confirmed, policy)
         return _skipped(ticket, match, skipped or "no article", policy)
-    case = _Case(ticket, message, match, _received_at(ticket, message, now), policy)
+    case = _Case(ticket, message, match, received_at(ticket, message, now), policy)
     turned_away = [
         finding
         for finding in (channel_finding(message, policy), address_finding(message, policy))
@@ -395,7 +395,7 @@ def _decision(
     )
 
 
-def _received_at(ticket: Ticket, message: Message, now: datetime) -> datetime:
+def received_at(ticket: Ticket, message: Message, now: datetime) -> datetime:
     """When the request arrived: the ticket's creation for a new ticket, else the message's."""
     if ticket.is_new and ticket.created_at is not None:
         return ticket.created_at

@@ -14,18 +14,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from plugin.decision import Decision, Reply
-from plugin.engine import evaluate, may_confirm_meeting
+from plugin.engine import evaluate, may_confirm_meeting, received_at
 from plugin.errors import HelpdeskError, HelpdeskRateLimitError, HelpdeskRefusedError
 from plugin.helpdesk import Helpdesk, TicketState, due_attribute_missing, note_trailer
 from plugin.model import Event, Message, Ticket
 from plugin.policy import Policy
+from plugin.sla.lifecycle import ClockStep, step, with_clock
+from plugin.sla.record import ClockRecord
 
 log = logging.getLogger(__name__)
 _Arg = TypeVar("_Arg")
 CLOSED_STATE = "closed"
+
+
+class ClockStore(Protocol):
+    """Where SLA clock records are kept (plugin/store.py)."""
+
+    def clock(self, ticket: str) -> ClockRecord | None: ...
+
+    def save_clock(self, record: ClockRecord) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -121,10 +131,12 @@ class Executor:
         policy: Policy,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clocks: ClockStore | None = None,
     ) -> None:
         self._helpdesk = helpdesk
         self._policy = policy
         self._clock = clock
+        self._clocks = clocks
 
     def apply(self, event: Event, *, last_try: bool = False) -> Applied:
         """Evaluate one webhook event against the live ticket and write the result.
@@ -151,9 +163,32 @@ class Executor:
             state=state.state or ticket.state,
             replied_reasons=state.replied_reasons(article_id),
         )
-        decision = evaluate(current, message, policy, self._clock())
+        now = self._clock()
+        decision = evaluate(current, message, policy, now)
+        clock = None
+        if self._clocks is not None:
+            received = received_at(current, message, now)
+            record = self._clocks.clock(str(ticket.id))
+            clock = step(
+                record, current, message, decision=decision, policy=policy, received=received
+            )
+            decision = with_clock(decision, clock)
         plan = plan_writes(decision, state, article_id, policy.due_date_attribute)
-        return self._perform(int(ticket.id), decision, plan, last_try=last_try)
+        if clock is not None and self._helpdesk.has_pending_states:
+            plan = replace(plan, fields={**plan.fields, **self._waiting_fields(clock, state)})
+        applied = self._perform(int(ticket.id), decision, plan, last_try=last_try)
+        if self._clocks is not None and clock is not None and clock.record is not None:
+            self._clocks.save_clock(clock.record)
+        return applied
+
+    def _waiting_fields(self, clock: ClockStep, state: TicketState) -> dict[str, str]:
+        """The state a ticket waits in while the client owes us an answer, and back."""
+        waiting = self._policy.waiting
+        if clock.wait_until is not None and state.state != waiting.pending_state:
+            return {"state": waiting.pending_state, "pending_time": zammad_time(clock.wait_until)}
+        if clock.resume and state.state == waiting.pending_state:
+            return {"state": waiting.open_state}
+        return {}
 
     def _agent_article(self, ticket: Ticket, message: Message, state: TicketState) -> Applied:
         """An agent's email only matters when it confirms a pending meeting."""

@@ -134,6 +134,8 @@ class Helpdesk(Protocol):
     """
 
     keeps_tags: bool
+    # Whether a ticket can be put in a waiting state with a time (Zammad's pending states).
+    has_pending_states: bool
 
     def ping(self) -> list[str]:
         """Raise unless the helpdesk answers and accepts our credentials; answer what is

@@ -43,6 +43,7 @@ from plugin.business_hours import BusinessCalendar, closed_days
 from plugin.errors import CalendarError, PolicyError, Problem
 from plugin.language.phrases import PhraseSet, builtin_phrases, phrase_pattern
 from plugin.names import Clock, Flag
+from plugin.sla.clock import OnAnswer, WaitingRules
 from plugin.templating import CompiledTemplates, compile_templates
 
 BUILTIN_POLICY = "xstore"
@@ -282,6 +283,38 @@ class Phrases(_Strict):
     project_task: PhraseAdditions = Field(default_factory=PhraseAdditions)
 
 
+class Waiting(_Strict):
+    """How the SLA clock waits for a client who owes us an answer (SPEC §2)."""
+
+    on_answer: OnAnswer = OnAnswer.RESUME
+    # Hours on the tier's clock; null: never remind, never close.
+    remind_after: float | None = Field(default=16, gt=0, le=24 * 366)
+    close_after: float | None = Field(default=None, gt=0, le=24 * 366)
+    # The helpdesk state a waiting ticket is put in (Zammad: its SLA timers pause there),
+    # and the one it returns to when the client answers.
+    pending_state: str = "pending reminder"
+    open_state: str = "open"
+
+    @property
+    def rules(self) -> WaitingRules:
+        return WaitingRules(
+            on_answer=self.on_answer,
+            remind_after=_hours(self.remind_after),
+            close_after=_hours(self.close_after),
+        )
+
+
+class Warnings(_Strict):
+    """When agents are warned before an SLA is breached."""
+
+    # The share of the target, on the tier's clock, after which ``sla-warning`` is added.
+    at: float = Field(default=0.75, gt=0, lt=1)
+
+
+def _hours(hours: float | None) -> timedelta | None:
+    return timedelta(hours=hours) if hours is not None else None
+
+
 class Templates(_Strict):
     """Jinja2 texts: the reply subject and HTML body, one paragraph per reason, the note."""
 
@@ -324,6 +357,8 @@ class Policy(_Strict):
     turn_away: TurnAway = Field(default_factory=TurnAway)
     needs_info: NeedsInfo
     phrases: Phrases = Field(default_factory=Phrases)
+    waiting: Waiting = Field(default_factory=Waiting)
+    warnings: Warnings = Field(default_factory=Warnings)
     templates: Templates
 
     @field_validator("timezone")

@@ -497,7 +497,7 @@ def build_runtime(
                 zammad_client = built.client
                 bot_login = built.own_login
             helpdesk = built
-        executor = Executor(helpdesk, policy)
+        executor = Executor(helpdesk, policy, clocks=store)
     return Runtime(
         settings,
         policy,

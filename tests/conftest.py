@@ -106,6 +106,7 @@ class FakeHelpdesk:
     """
 
     keeps_tags = True
+    has_pending_states = True
 
     def __init__(self, bot_id: int = 99) -> None:
         self.bot_id = bot_id

@@ -9,8 +9,9 @@ and its own writes go through the triggers again, as Zammad would run them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -24,6 +25,7 @@ from tests.fake_zammad import BOT, FakeZammad
 from tests.serving import SECRET, Served, wait_for
 
 CUSTOMER = "thandi@acme.example"  # Acme Storage: Gold in examples/policy.yaml
+SAST = ZoneInfo("Africa/Johannesburg")
 CUSTOMER_TRIGGER = "ticket-warden: customer articles"
 WEBHOOKS = "/api/v1/webhooks"
 
@@ -242,3 +244,44 @@ def test_with_tag_new_off_the_bot_tags_what_install_created(installed) -> None:
     (decided,) = settled(zammad, served, 1)
     assert decided["errors"] == []
     assert {"sla-gold", "vague-subject", "needs-info"} <= set(zammad.tags[ticket_id])
+
+
+def test_a_vague_ticket_waits_for_the_client_and_the_answer_moves_the_due_date(
+    installed,
+) -> None:
+    """Issue 12: a Gold client's "Help!!" at 09:00 gets the guidance reply and waits in a
+    pending state (Zammad's escalation paused); the client's informative answer four
+    business hours later moves the due date by four business hours and reopens the
+    ticket, with no second reply."""
+    zammad, served = installed
+    monday_9 = datetime(2026, 3, 2, 9, tzinfo=SAST)
+    ticket_id, _ = zammad.receive_mail(
+        sender=CUSTOMER, name="Thandi Nkosi", subject="Help!!", body="Help!!", at=monday_9
+    )
+    settled(zammad, served, 1)
+    waiting = zammad.ticket(ticket_id)
+    assert waiting["state"] == "pending reminder"
+    assert waiting["pending_time"] is not None  # Core Workflow insists on it
+    assert waiting["escalation_at"] is None  # lib/escalation.rb: paused
+    assert waiting["sla_due_at"] == "2026-03-02T11:00:00.000Z"  # 13:00 SAST, 4 office hours
+
+    zammad.receive_mail(
+        sender=CUSTOMER,
+        name="Thandi Nkosi",
+        subject="Re: Help!!",
+        body="The nightly backup of fileserver02 (10.2.0.12) fails with 'Network error' "
+        "since Wednesday; we restarted the agent, no change.",
+        ticket_id=ticket_id,
+        at=monday_9 + timedelta(hours=4),
+    )
+    settled(zammad, served, 2)
+    answered = zammad.ticket(ticket_id)
+    assert answered["state"] == "open"  # Channel::EmailParser: the follow-up reopens it
+    assert answered["pending_time"] is None
+    assert answered["sla_due_at"] == "2026-03-02T15:00:00.000Z"  # 17:00 SAST: moved by 4 h
+    replies = [a for a in zammad.bot_articles(ticket_id) if not a["internal"]]
+    assert len(replies) == 1
+    notes = [a["body"] for a in zammad.bot_articles(ticket_id) if a["internal"]]
+    assert "after 4 h of waiting" in notes[-1]
+    assert "2026-03-02 13:00 -> 2026-03-02 17:00" in notes[-1]
+    assert "Traceback" not in served.log

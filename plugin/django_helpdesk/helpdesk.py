@@ -29,6 +29,7 @@ class DjangoHelpdesk:
     """Reads ticket state and writes decisions through a DjangoHelpdeskClient."""
 
     keeps_tags = False
+    has_pending_states = False
 
     def __init__(
         self,

@@ -78,8 +78,8 @@ class WaitingRules:
     """How long a paused clock waits before reminding the client, and before closing."""
 
     on_answer: OnAnswer = OnAnswer.RESUME
-    remind_after: timedelta = timedelta(hours=16)
-    close_after: timedelta | None = None
+    remind_after: timedelta | None = timedelta(hours=16)  # None: never remind
+    close_after: timedelta | None = None  # None: never close
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +196,8 @@ def _waiting_actions(
         if Event.CLOSED in done:
             return []
         return [Action(Event.CLOSED, f"no answer after {_span(waited)} of waiting")]
-    if waited >= waiting.remind_after and Event.REMINDED not in done:
+    remind_after = waiting.remind_after
+    if remind_after is not None and waited >= remind_after and Event.REMINDED not in done:
         return [Action(Event.REMINDED, f"no answer after {_span(waited)} of waiting")]
     return []
 

@@ -27,6 +27,7 @@ class ZammadHelpdesk:
     """Reads ticket state and writes decisions through a ZammadClient."""
 
     keeps_tags = True
+    has_pending_states = True
 
     def __init__(self, client: ZammadClient, *, due_attribute: str, bot_login: str | None = None):
         self._client = client

@@ -383,6 +383,15 @@ class FakeZammad:
                 self.tickets[row["id"]] = row
                 self.tags.setdefault(row["id"], [])
             row = self.tickets[ticket_id or row["id"]]
+            changed = set()
+            if action == "update" and row["state_id"] != seeds.DEFAULT_CREATE_STATE:
+                # Channel::EmailParser#_process: a follow-up to a ticket that is not new
+                # goes to the default_follow_up state ("open"), pending or not, and
+                # Ticket#reset_pending_time clears its pending_time.
+                if row["state_id"] != seeds.DEFAULT_FOLLOW_UP_STATE:
+                    changed.add("state_id")
+                row["state_id"] = seeds.DEFAULT_FOLLOW_UP_STATE
+                self._state_callbacks(row)
             display = f"{name} <{sender}>" if name else sender
             article = self._store_article(
                 row,
@@ -401,7 +410,7 @@ class FakeZammad:
                     "created_at": moment,
                 },
             )
-            self._run_triggers(row["id"], article["id"], action, changed=set())
+            self._run_triggers(row["id"], article["id"], action, changed=changed)
             return row["id"], article["id"]
 
     def agent_reply(self, ticket_id: int, *, body: str, to: str, internal: bool = False) -> int:
@@ -768,9 +777,24 @@ class FakeZammad:
         lock and one transaction; answers the reloaded ticket, no article."""
         self._need("ticket.agent", "Not authorized")
         clean = self._cleanup_ticket_params(body)
+        if isinstance(clean.get("pending_time"), str):
+            try:  # ActiveRecord casts the string to the datetime column
+                clean["pending_time"] = rails.parse_time(clean["pending_time"])
+            except ValueError as exc:
+                raise unprocessable("Invalid value for param 'pending_time'") from exc
+        # Core Workflow, on the edit screen tickets_controller.rb#update sets: the seeded
+        # 'base - hide pending time on non pending states' (db/seeds/core_workflow.rb,
+        # app/models/core_workflow/custom/pending_time.rb) makes pending_time mandatory in
+        # a pending state; app/models/concerns/checks_core_workflow.rb raises, a 422.
+        state_after = clean.get("state_id", ticket.get("state_id"))
+        if seeds.is_pending(state_after) and not clean.get(
+            "pending_time", ticket.get("pending_time")
+        ):
+            raise unprocessable("Missing required value for field 'pending_time'!")
         before = dict(ticket)
         changed = {key for key, value in clean.items() if before.get(key) != value}
         ticket.update(clean)
+        self._state_callbacks(ticket)
         article = None
         if body.get("article"):
             try:
@@ -789,6 +813,24 @@ class FakeZammad:
         if flags.get("expand"):
             return 200, _json_ready(self._expanded_ticket(ticket)), {}
         return 200, _json_ready(self._with_ids(ticket)), {}
+
+    @staticmethod
+    def _state_callbacks(ticket: dict[str, Any]) -> None:
+        """What a ticket's save does with its state: Ticket#reset_pending_time
+        (app/models/ticket.rb, before_update) clears pending_time outside pending states;
+        lib/escalation.rb sets every escalation time to nil while the state's
+        ignore_escalation holds (they are recomputed, paused time as a break, when it
+        leaves it; this fake computes no SLA times of its own)."""
+        if not seeds.is_pending(ticket.get("state_id")):
+            ticket["pending_time"] = None
+        if seeds.ignores_escalation(ticket.get("state_id")):
+            for column in (
+                "escalation_at",
+                "first_response_escalation_at",
+                "update_escalation_at",
+                "close_escalation_at",
+            ):
+                ticket[column] = None
 
     def _index(self, query: dict[str, list[str]], *, expand: bool) -> list[dict[str, Any]]:
         """tickets_controller.rb#index: paginate_with(max: 100), id ascending."""

@@ -60,3 +60,13 @@ def priority_id(name: str) -> int | None:
 
 def state_id(name: str) -> int | None:
     return next((i for i, (n, _t, _e) in STATES.items() if n == name), None)
+
+
+def is_pending(state: int | None) -> bool:
+    """app/models/core_workflow/custom/pending_time.rb: a state of type pending reminder
+    or pending action."""
+    return STATES.get(int(state or 0), ("", "", False))[1] in ("pending reminder", "pending action")
+
+
+def ignores_escalation(state: int | None) -> bool:
+    return STATES.get(int(state or 0), ("", "", False))[2]
