@@ -21,9 +21,13 @@ from plugin.engine import evaluate, may_confirm_meeting, received_at
 from plugin.errors import HelpdeskError, HelpdeskRateLimitError, HelpdeskRefusedError
 from plugin.helpdesk import Helpdesk, TicketState, due_attribute_missing, note_trailer
 from plugin.model import Event, Message, Ticket
-from plugin.policy import Policy
+from plugin.names import SLA_BREACHED_TAG, SLA_WARNING_TAG
+from plugin.policy import CLOSING, REMINDER, Policy
+from plugin.sla.clock import Action, due_actions, first_response, timekeeper
+from plugin.sla.clock import apply as apply_action
 from plugin.sla.lifecycle import ClockStep, step, with_clock
 from plugin.sla.record import ClockRecord
+from plugin.sla.record import Event as ClockEvent
 
 log = logging.getLogger(__name__)
 _Arg = TypeVar("_Arg")
@@ -180,6 +184,85 @@ class Executor:
         if self._clocks is not None and clock is not None and clock.record is not None:
             self._clocks.save_clock(clock.record)
         return applied
+
+    def tend_clock(
+        self, record: ClockRecord, now: datetime, save: Callable[[ClockRecord], None]
+    ) -> list[str]:
+        """Carry out what is due on a ticket's SLA clock at ``now`` (reminding the client,
+        closing, warning agents, marking a breach); the writes made.
+
+        The record is saved with the action before the action is carried out, so that a
+        write that fails halfway is never repeated: a second reminder costs more than a
+        missed one. A person's first response ends the clock and its warning tags.
+        """
+        policy, helpdesk = self._policy, self._helpdesk
+        ticket_id = int(record.ticket)
+        state = helpdesk.ticket_state(ticket_id)
+        writes: list[str] = []
+        if state.first_response_at is not None and record.first_response_at is None:
+            save(first_response(record, state.first_response_at))
+            for tag in sorted({SLA_WARNING_TAG, SLA_BREACHED_TAG} & state.tags):
+                helpdesk.remove_tag(ticket_id, tag)
+                writes.append(f"tag -{tag}")
+            return writes
+        if state.state == CLOSED_STATE:
+            closed = Action(ClockEvent.CLOSED, "closed in the helpdesk")
+            save(apply_action(record, closed, now))
+            return writes
+        keeper = timekeeper(record.clock, policy.calendar)
+        for action in due_actions(record, now, keeper, policy.waiting.rules, policy.warnings.at):
+            record = apply_action(record, action, now)
+            save(record)
+            writes.extend(self._carry_out(ticket_id, record, action))
+        return writes
+
+    def _carry_out(self, ticket_id: int, record: ClockRecord, action: Action) -> list[str]:
+        helpdesk = self._helpdesk
+        writes = []
+        note = f"ticket-warden: SLA clock: {action.reason}."
+        if action.event in (ClockEvent.REMINDED, ClockEvent.CLOSED):
+            paragraph = REMINDER if action.event is ClockEvent.REMINDED else CLOSING
+            reply = self._clock_reply(record, paragraph)
+            if reply is None:
+                note += " No reply was sent: the guidance reply's address is not known."
+            else:
+                helpdesk.post_reply(ticket_id, reply)
+                writes.append(f"reply by {reply.channel} to {reply.to}")
+            fields = {"state": CLOSED_STATE} if action.event is ClockEvent.CLOSED else {}
+            helpdesk.update_ticket(ticket_id, fields, note)
+            writes.append("internal note" + (", ticket state=closed" if fields else ""))
+            return writes
+        tag = SLA_WARNING_TAG if action.event is ClockEvent.WARNED else SLA_BREACHED_TAG
+        if helpdesk.keeps_tags:
+            helpdesk.add_tag(ticket_id, tag)
+            writes.append(f"tag +{tag}")
+        helpdesk.update_ticket(ticket_id, {}, f"{note} ({tag})")
+        writes.append("internal note")
+        return writes
+
+    def _clock_reply(self, record: ClockRecord, paragraph: str) -> Reply | None:
+        """The reminder or closing reply, on the channel of the guidance reply."""
+        contact, policy = record.contact, self._policy
+        if contact is None:
+            return None
+        tier = policy.tiers.get(record.tier)
+        context: dict[str, object] = {
+            "company": policy.company,
+            "customer_name": contact.customer_name or "customer",
+            "ticket_number": contact.ticket_number,
+            "ticket_title": contact.subject,
+            "subject": contact.subject,
+            "ticket_address": policy.ticket_addresses[0] if policy.ticket_addresses else "",
+            "channel": contact.channel,
+            "close": paragraph == CLOSING,
+            "next_opening": "",
+            "tier_label": tier.label if tier else record.tier,
+            "guaranteed": bool(tier and tier.guaranteed),
+            "links": policy.links.model_dump(),
+        }
+        templates = policy.compiled_templates
+        _subject, body = templates.reply([templates.paragraph(paragraph, context)], context)
+        return Reply(contact.channel, contact.to, contact.subject, body, (paragraph,))
 
     def _waiting_fields(self, clock: ClockStep, state: TicketState) -> dict[str, str]:
         """The state a ticket waits in while the client owes us an answer, and back."""

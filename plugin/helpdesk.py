@@ -84,6 +84,8 @@ class TicketState:
     due_at: datetime | None
     articles: tuple[ArticleInfo, ...]
     due_attribute_known: bool = True
+    # When a person first answered the client (Zammad's first_response_at), if known.
+    first_response_at: datetime | None = None
 
     def replied_reasons(self, before_article: int) -> frozenset[str]:
         """Reasons the bot's replies gave for customer articles before ``before_article``."""

@@ -22,6 +22,11 @@ class Flag(StrEnum):
     PROJECT_TASK = "project-task"
 
 
+# Tags the SLA clock's worker adds to an unanswered ticket before and after its due date.
+SLA_WARNING_TAG = "sla-warning"
+SLA_BREACHED_TAG = "sla-breached"
+
+
 class Clock(StrEnum):
     """How a tier's response time is counted."""
 

@@ -315,13 +315,34 @@ def _hours(hours: float | None) -> timedelta | None:
     return timedelta(hours=hours) if hours is not None else None
 
 
+# The paragraphs of the replies the SLA clock sends while a client owes us an answer.
+REMINDER = "waiting-reminder"
+CLOSING = "waiting-closed"
+DEFAULT_REMINDER = (
+    "We are still waiting for the details we asked for. Please reply to this message "
+    "with them so that we can start on your request; until then it is on hold."
+)
+DEFAULT_CLOSING = (
+    "As we have not heard back, we have closed this request. Reply to this message with "
+    "the details we asked for and it opens again."
+)
+
+
 class Templates(_Strict):
-    """Jinja2 texts: the reply subject and HTML body, one paragraph per reason, the note."""
+    """Jinja2 texts: the reply subject and HTML body, one paragraph per reason, the note,
+    and the paragraphs of the SLA clock's reminder and closing replies."""
 
     reply_subject: str
     reply_body: str
     reasons: dict[Flag, str]
     note: str
+    reminder: str = DEFAULT_REMINDER
+    closing: str = DEFAULT_CLOSING
+
+    def paragraphs(self) -> dict[str, str]:
+        """Every paragraph text by its key: the reasons, the reminder and the closing."""
+        texts = {str(flag): text for flag, text in self.reasons.items()}
+        return {**texts, REMINDER: self.reminder, CLOSING: self.closing}
 
 
 # -- the policy --------------------------------------------------------------
@@ -386,10 +407,7 @@ class Policy(_Strict):
     @classmethod
     def _templates_render(cls, templates: Templates) -> Templates:
         compile_templates(
-            templates.reply_subject,
-            templates.reply_body,
-            {str(flag): text for flag, text in templates.reasons.items()},
-            templates.note,
+            templates.reply_subject, templates.reply_body, templates.paragraphs(), templates.note
         )
         return templates
 
@@ -413,8 +431,7 @@ class Policy(_Strict):
     @cached_property
     def compiled_templates(self) -> CompiledTemplates:
         t = self.templates
-        reasons = {str(flag): text for flag, text in t.reasons.items()}
-        return compile_templates(t.reply_subject, t.reply_body, reasons, t.note)
+        return compile_templates(t.reply_subject, t.reply_body, t.paragraphs(), t.note)
 
     @cached_property
     def priority_marker_pattern(self) -> re.Pattern[str] | None:

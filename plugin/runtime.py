@@ -53,6 +53,7 @@ MAX_RETRY_DELAY = 600.0
 UNCERTAIN_WRITE_FACTOR = 3
 # A delivery still pending this long after receipt was lost by a worker that died.
 SWEEP_NAME = "ticket_warden.sweep"
+CLOCKS_NAME = "ticket_warden.sla_clocks"
 SWEEP_AFTER_SECONDS = 15 * 60
 RECONCILE_NAME = "ticket_warden.reconcile"
 # How often a worker's dispatcher looks for deliveries the receivers kept.
@@ -134,6 +135,14 @@ class Runtime:
 
         self.huey.periodic_task(crontab(minute="*/5"), name=SWEEP_NAME)(sweep)
 
+        if self.executor is not None:
+
+            def tend_clocks_periodically() -> None:
+                self.tend_clocks()
+
+            schedule = crontab(minute="*/5")
+            self.huey.periodic_task(schedule, name=CLOCKS_NAME)(tend_clocks_periodically)
+
         every = self.settings.reconcile_every_minutes
         if every and self.zammad is not None and self.executor is not None:
             window = timedelta(hours=self.settings.reconcile_window_hours)
@@ -143,6 +152,29 @@ class Runtime:
 
             schedule = crontab(minute=f"*/{every}") if every < 60 else crontab(minute="0")
             self.huey.periodic_task(schedule, name=RECONCILE_NAME)(reconcile_periodically)
+
+    def tend_clocks(self, now: datetime | None = None) -> int:
+        """Carry out what is due on every live SLA clock (reminders, closing, warnings,
+        breaches); how many tickets were written to. Each ticket is tended under its own
+        lock, read again there, so that replicas running this together act once."""
+        if self.executor is None:
+            return 0  # dry-run: no helpdesk to write to
+        moment = now or datetime.now(UTC)
+        tended = 0
+        for record in self.store.live_clocks():
+            try:
+                with self.store.lock(f"ticket-{record.ticket}"):
+                    current = self.store.clock(record.ticket)
+                    if current is None or not current.live:
+                        continue
+                    writes = self.executor.tend_clock(current, moment, self.store.save_clock)
+            except (HelpdeskError, HelpdeskUnavailableError, LockTimeoutError) as exc:
+                log.warning("ticket %s: SLA clock not tended: %s", record.ticket, exc)
+                continue
+            if writes:
+                tended += 1
+                log.info("ticket %s: SLA clock: %s", record.ticket, ", ".join(writes))
+        return tended
 
     @property
     def dry_run(self) -> bool:

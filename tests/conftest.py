@@ -7,20 +7,24 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from plugin.decision import Reply
 from plugin.helpdesk import ArticleInfo, TicketState
+from plugin.manifest import load_manifest
 from plugin.model import Customer, Message, Ticket
 from plugin.names import Sender
 from plugin.policy import Policy, load_policy
+from plugin.zammad.client import ZammadClient
+from plugin.zammad.installer import Installer
 from tests.fake_zammad import FakeZammad, running
-from tests.serving import ADMIN_TOKEN, SECRET, Served
+from tests.serving import ADMIN_TOKEN, SECRET, Served, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -247,3 +251,36 @@ def serve(serve_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., S
     yield start
     for served in started:
         served.stop(signal.SIGKILL)
+
+
+# -- ticket-warden installed on a fake Zammad, with a receiver ----------------------------
+
+
+@pytest.fixture
+def installed(
+    zammad_server: tuple[FakeZammad, str], serve: Callable[..., Served]
+) -> tuple[FakeZammad, Served]:
+    """A fake Zammad with ticket-warden installed (and Zammad restarted), and the receiver."""
+    zammad, url = zammad_server
+    served = serve(WARDEN_RETRIES="1", WARDEN_RETRY_DELAY_SECONDS="0.2")
+    client = ZammadClient(url, zammad.token, requests.Session(), max_attempts=1)
+    policy = load_policy(EXAMPLES / "policy.yaml")
+    installer = Installer(
+        client, load_manifest(), policy, today=date.today(), webhook_url=served.url, secret=SECRET
+    )
+    installer.install()
+    zammad.restart()  # As the install told the admin to.
+    return zammad, served
+
+
+def settled(zammad: FakeZammad, served: Served, decisions: int) -> list[dict[str, Any]]:
+    """Wait until every webhook is delivered and ``decisions`` events are decided."""
+
+    def done() -> list[dict[str, Any]] | None:
+        if not zammad.webhooks_sent.wait_idle(timeout=0.1):
+            return None
+        found = served.decisions()
+        return found if len(found) >= decisions and served.pending() == 0 else None
+
+    result: list[dict[str, Any]] = wait_for(done, f"{decisions} decisions")
+    return result

@@ -8,56 +8,20 @@ and its own writes go through the triggers again, as Zammad would run them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
-from plugin.manifest import load_manifest
-from plugin.policy import load_policy
-from plugin.zammad.client import ZammadClient
-from plugin.zammad.installer import Installer
-from tests.conftest import EXAMPLES
+from tests.conftest import settled
 from tests.fake_zammad import BOT, FakeZammad
-from tests.serving import SECRET, Served, wait_for
+from tests.serving import wait_for
 
 CUSTOMER = "thandi@acme.example"  # Acme Storage: Gold in examples/policy.yaml
 SAST = ZoneInfo("Africa/Johannesburg")
 CUSTOMER_TRIGGER = "ticket-warden: customer articles"
 WEBHOOKS = "/api/v1/webhooks"
-
-
-@pytest.fixture
-def installed(
-    zammad_server: tuple[FakeZammad, str], serve: Callable[..., Served]
-) -> tuple[FakeZammad, Served]:
-    """A fake Zammad with ticket-warden installed (and Zammad restarted), and the receiver."""
-    zammad, url = zammad_server
-    served = serve(WARDEN_RETRIES="1", WARDEN_RETRY_DELAY_SECONDS="0.2")
-    client = ZammadClient(url, zammad.token, requests.Session(), max_attempts=1)
-    policy = load_policy(EXAMPLES / "policy.yaml")
-    installer = Installer(
-        client, load_manifest(), policy, today=date.today(), webhook_url=served.url, secret=SECRET
-    )
-    installer.install()
-    zammad.restart()  # As the install told the admin to.
-    return zammad, served
-
-
-def settled(zammad: FakeZammad, served: Served, decisions: int) -> list[dict[str, Any]]:
-    """Wait until every webhook is delivered and ``decisions`` events are decided."""
-
-    def done() -> list[dict[str, Any]] | None:
-        if not zammad.webhooks_sent.wait_idle(timeout=0.1):
-            return None
-        found = served.decisions()
-        return found if len(found) >= decisions and served.pending() == 0 else None
-
-    result: list[dict[str, Any]] = wait_for(done, f"{decisions} decisions")
-    return result
 
 
 def triggers_fired(zammad: FakeZammad) -> list[str]:

@@ -18,7 +18,7 @@ from plugin.model import Message, Ticket
 from plugin.names import Flag, Sender
 from plugin.policy import Policy
 from plugin.sla.clock import answer, pause, start_clock, timekeeper
-from plugin.sla.record import ClockRecord
+from plugin.sla.record import ClockRecord, Contact
 
 # The reasons that ask the client for something: until they answer, the delay is theirs.
 ASKING = frozenset({Flag.VAGUE_SUBJECT.value, Flag.NEEDS_INFO.value})
@@ -70,7 +70,15 @@ def step(
     keeper = timekeeper(record.clock, policy.calendar)
     asked = decision.replies and ASKING & set(decision.replies[0].reasons)
     if asked and record.first_response_at is None:
-        waiting = pause(record, received, "a guidance reply asked for " + ", ".join(sorted(asked)))
+        reply = decision.replies[0]
+        contact = Contact(
+            reply.channel, reply.to, reply.subject, ticket.customer.name or "", ticket.number
+        )
+        waiting = pause(
+            replace(record, contact=contact),
+            received,
+            "a guidance reply asked for " + ", ".join(sorted(asked)),
+        )
         remind = policy.waiting.rules.remind_after
         until = keeper.add(received, remind) if remind is not None else None
         note = (

@@ -42,6 +42,17 @@ class ClockEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """Where the guidance reply that asked the client went: reminders follow it."""
+
+    channel: str
+    to: str
+    subject: str
+    customer_name: str = ""
+    ticket_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ClockRecord:
     """One ticket's SLA clock and its history (oldest event first)."""
 
@@ -52,6 +63,7 @@ class ClockRecord:
     started_at: datetime
     due_at: datetime
     events: tuple[ClockEvent, ...] = field(default=())
+    contact: Contact | None = None
 
     def with_event(self, event: ClockEvent) -> ClockRecord:
         """This record after ``event``; the due date follows the event's, if it has one."""
@@ -103,6 +115,7 @@ class ClockRecord:
                 "started_at": self.started_at.isoformat(),
                 "due_at": self.due_at.isoformat(),
                 "events": [_event_json(item) for item in self.events],
+                "contact": _contact_json(self.contact),
             },
             ensure_ascii=False,
         )
@@ -118,6 +131,7 @@ class ClockRecord:
             started_at=datetime.fromisoformat(data["started_at"]),
             due_at=datetime.fromisoformat(data["due_at"]),
             events=tuple(_event_from_json(item) for item in data["events"]),
+            contact=Contact(**data["contact"]) if data.get("contact") else None,
         )
 
 
@@ -138,3 +152,15 @@ def _event_from_json(data: dict[str, Any]) -> ClockEvent:
         reason=str(data.get("reason") or ""),
         due_at=datetime.fromisoformat(due) if due else None,
     )
+
+
+def _contact_json(contact: Contact | None) -> dict[str, str] | None:
+    if contact is None:
+        return None
+    return {
+        "channel": contact.channel,
+        "to": contact.to,
+        "subject": contact.subject,
+        "customer_name": contact.customer_name,
+        "ticket_number": contact.ticket_number,
+    }

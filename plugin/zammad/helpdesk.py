@@ -107,6 +107,9 @@ class ZammadHelpdesk:
             # Every column is in the answer, null or not: a missing key is an attribute
             # Zammad does not know yet (not migrated, or awaiting a restart).
             due_attribute_known=self._due_attribute in ticket,
+            # has_ticket_contact_attributes_impact.rb: set once, by the first public
+            # Agent article of a communication type, never reset.
+            first_response_at=parse_api_time(ticket.get("first_response_at")),
         )
 
     def add_tag(self, ticket_id: int, tag: str) -> None:
