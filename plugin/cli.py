@@ -37,6 +37,8 @@ from plugin.policy import Policy, load_policy
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
+from plugin.sla.record import describe_clock
+from plugin.store import open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer, InstallError, Outcome
 from plugin.zammad.payload import parse_payload, to_model
@@ -409,6 +411,26 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sla(args: argparse.Namespace) -> int:
+    """Print a ticket's SLA clock record: started, paused, resumed, due, answered."""
+    settings = _settings()
+    store = open_store(
+        settings.store,
+        namespace=settings.namespace,
+        decisions_kept=settings.decisions_kept,
+        remember_days=settings.dedup_days,
+    )
+    try:
+        record = store.clock(str(args.ticket))
+    finally:
+        store.close()
+    if record is None:
+        _fail(f"no SLA clock recorded for ticket {args.ticket} in {settings.store}")
+    policy = load_policy(settings.policy)
+    print(describe_clock(record, policy.zone, datetime.now(UTC)))
+    return 0
+
+
 def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="Zammad's base URL (default: WARDEN_ZAMMAD_URL)")
     parser.add_argument("--token", help="an admin's API token (default: WARDEN_ZAMMAD_TOKEN)")
@@ -486,6 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     requeue_cmd.add_argument("delivery", help="the delivery id (X-Zammad-Delivery)")
     requeue_cmd.set_defaults(handler=cmd_requeue)
+
+    sla_cmd = commands.add_parser(
+        "sla", help="print a ticket's SLA clock: when it ran, paused, moved, was answered"
+    )
+    sla_cmd.add_argument("ticket", help="the ticket's id in the helpdesk")
+    sla_cmd.set_defaults(handler=cmd_sla)
 
     reconcile_cmd = commands.add_parser(
         "reconcile", help="apply customer messages whose webhook never arrived"

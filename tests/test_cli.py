@@ -6,13 +6,18 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from plugin.cli import main
+from plugin.names import Clock
 from plugin.runtime import build_runtime
 from plugin.settings import Settings
+from plugin.sla.clock import pause, start_clock
+from plugin.store import SqliteStore
 from tests.conftest import EXAMPLES, SAMPLES
 from tests.test_policy import FIVE_MISTAKES
 from webhooks.app import create_app
@@ -261,3 +266,32 @@ def test_send_signs_with_the_configured_secret(capsys, monkeypatch, tmp_path: Pa
     run(capsys, "send", str(PAYLOADS / "whatsapp.json"), "--url", "http://h.example")
     assert sent["url"] == "http://h.example/webhooks/django-helpdesk"
     assert sent["headers"]["X-Warden-Token"] == "shh"
+
+
+def test_sla_prints_a_tickets_clock_record(monkeypatch, capsys, tmp_path: Path) -> None:
+    store_path = tmp_path / "warden.sqlite3"
+    monkeypatch.setenv("WARDEN_STORE", str(store_path))
+    zone = ZoneInfo("Africa/Johannesburg")
+    start = datetime(2026, 3, 2, 9, tzinfo=zone)
+    record = start_clock(
+        "42",
+        tier="gold",
+        clock=Clock.OFFICE_HOURS,
+        target=timedelta(hours=4),
+        started_at=start,
+        due_at=start + timedelta(hours=4),
+    )
+    record = pause(record, start, "a guidance reply asked for needs-info")
+    SqliteStore(store_path).save_clock(record)
+    status, out, _ = run(capsys, "sla", "42")
+    assert status == 0
+    assert out.splitlines()[:2] == [
+        "ticket 42: gold, 4 h on the office-hours clock",
+        "due Mon 2026-03-02 13:00 SAST; waiting for the client since Mon 2026-03-02 09:00 SAST",
+    ]
+    assert "paused         a guidance reply asked for needs-info" in out
+    status, _, err = run(capsys, "sla", "7")
+    assert status == 2
+    assert err.strip() == (
+        f"ticket-warden: error: no SLA clock recorded for ticket 7 in {store_path}"
+    )

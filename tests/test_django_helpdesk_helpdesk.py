@@ -52,7 +52,7 @@ def test_ticket_state_reads_priority_status_due_date_and_followups(helpdesk) -> 
         "comment": "flags\n" + note_trailer(1, ("vague-subject",), ("sla-gold", "vague-subject")),
     }
     reply = {"id": 4, "user": BOT, "public": True, "comment": "Dear Thandi"}
-    agent = {"id": 6, "user": 1, "public": True, "comment": "On it"}
+    agent = {"id": 6, "user": 1, "public": True, "comment": "On it", "date": "2026-03-03T09:30:00Z"}
     ticket = ticket_with(reply, note, agent) | {
         "priority": 2,
         "status": 1,
@@ -69,6 +69,8 @@ def test_ticket_state_reads_priority_status_due_date_and_followups(helpdesk) -> 
     assert state.tags == {"sla-gold", "vague-subject"}
     assert state.has_note_for(1) and state.has_reply_for(1)
     assert state.replied_reasons(2) == {"vague-subject"}
+    # The bot's reply is no first response; the agent's public follow-up is.
+    assert state.first_response_at == datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
     opening, *rest = state.articles
     assert opening.from_customer and not opening.by_bot
     assert [a.from_customer for a in rest] == [False, False, False]

@@ -65,12 +65,23 @@ class DjangoHelpdesk:
             for index, followup in enumerate(followups)
         )
         number = ticket.get("priority")
+        # A person's first response: the first public follow-up a staff user (not the
+        # bot) wrote after the opening one.
+        answered = next(
+            (
+                parse_api_time(followup.get("date"))
+                for article, followup in zip(articles, followups, strict=True)
+                if not (article.from_customer or article.by_bot or article.internal)
+            ),
+            None,
+        )
         return TicketState(
             tags=tags_recorded_in(articles),
             priority=self._names.get(number, str(number)) if number is not None else None,
             state=STATUS_NAMES.get(int(ticket["status"])) if ticket.get("status") else None,
             due_at=parse_api_time(ticket.get("due_date")),
             articles=articles,
+            first_response_at=answered,
         )
 
     def add_tag(self, ticket_id: int, tag: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -164,3 +164,30 @@ def _contact_json(contact: Contact | None) -> dict[str, str] | None:
         "customer_name": contact.customer_name,
         "ticket_number": contact.ticket_number,
     }
+
+
+def describe_clock(record: ClockRecord, zone: tzinfo, now: datetime) -> str:
+    """The record as lines a person reads: what the clock is, then every event."""
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+    hours = record.target.total_seconds() / 3600
+    if record.outcome is not None:
+        status = f"{record.outcome} (first response {when(record.first_response_at or now)})"
+    elif record.happened(Event.CLOSED):
+        status = "closed without an answer"
+    elif record.paused_since is not None:
+        status = f"waiting for the client since {when(record.paused_since)}"
+    else:
+        status = "running" + (", past its due date" if now >= record.due_at else "")
+    lines = [
+        f"ticket {record.ticket}: {record.tier}, {hours:g} h on the {record.clock.value} clock",
+        f"due {when(record.due_at)}; {status}",
+    ]
+    for item in record.events:
+        due = (
+            f" (due {when(item.due_at)})" if item.due_at and item.event is not Event.STARTED else ""
+        )
+        lines.append(f"  {when(item.at)}  {item.event.value:<14} {item.reason}{due}")
+    return "\n".join(lines)
