@@ -59,12 +59,21 @@ class SlaSpec(_Strict):
     name: str
 
 
+class OverviewSpec(_Strict):
+    name: str
+    link: str
+    prio: int
+    role_ids: list[int] = Field(min_length=1)
+    columns: list[str] = Field(min_length=1)
+
+
 class ZammadObjects(_Strict):
     attribute: AttributeSpec
     webhook: WebhookSpec
     triggers: list[TriggerSpec]
     calendars: CalendarSpecs
     slas: SlaSpec
+    overview: OverviewSpec
 
 
 class ZammadSection(_Strict):

@@ -34,7 +34,8 @@ WEBHOOK_URL = "https://warden.xstore.example"
 TRIGGERS, CALENDARS, SLAS = "/api/v1/triggers", "/api/v1/calendars", "/api/v1/slas"
 # Every tag the example policy may write is created too (tag_new may be off).
 TAGS = len(desired_tags(load_policy(EXAMPLES / "policy.yaml")))
-OBJECTS = 10 + TAGS
+# The attribute, the webhook, two triggers, two calendars, four SLAs, the overview.
+OBJECTS = 11 + TAGS
 
 
 @pytest.fixture
@@ -262,11 +263,11 @@ def test_uninstall_removes_exactly_what_install_made(fake) -> None:
     zammad.tags[5] = ["sla-gold", "needs-info"]
     installer(url).install()
     listed = installer(url).uninstall(dry_run=True)
-    assert len(listed.steps) == 10 and {s.action for s in listed.steps} == {"delete"}
+    assert len(listed.steps) == 11 and {s.action for s in listed.steps} == {"delete"}
     assert len(zammad.admin[SLAS]) == 4  # a dry run deletes nothing
     outcome = installer(url).uninstall()
     assert [step.kind for step in outcome.steps] == (
-        ["sla"] * 4 + ["calendar"] * 2 + ["trigger"] * 2 + ["webhook", "attribute"]
+        ["overview"] + ["sla"] * 4 + ["calendar"] * 2 + ["trigger"] * 2 + ["webhook", "attribute"]
     )
     assert {path: names(zammad, path) for path in ADMIN_COLLECTIONS} == before
     assert zammad.tags[5] == ["sla-gold", "needs-info"]  # tickets and their tags stay
@@ -388,3 +389,19 @@ def test_install_needs_a_secret_and_a_webhook_url(fake, capsys, admin_env, monke
 def test_every_kind_is_provisioned_in_dependency_order() -> None:
     assert INSTALL_ORDER.index("webhook") < INSTALL_ORDER.index("trigger")
     assert INSTALL_ORDER.index("calendar") < INSTALL_ORDER.index("sla")
+
+
+def test_install_adds_the_sla_at_risk_overview_for_agents(fake) -> None:
+    """Issue 12: tickets the SLA clock warned about or that breached, soonest due first."""
+    zammad, url = fake
+    installer(url).install()
+    overview = next(
+        o for o in zammad.admin["/api/v1/overviews"] if o["name"] == "SLA at risk (ticket-warden)"
+    )
+    assert overview["role_ids"] == [2]  # db/seeds/roles.rb: Agent
+    assert overview["condition"]["ticket.tags"] == {
+        "operator": "contains one",
+        "value": "sla-warning, sla-breached",
+    }
+    assert overview["order"] == {"by": "sla_due_at", "direction": "ASC"}
+    assert {"sla-warning", "sla-breached"} <= set(zammad.tag_items)

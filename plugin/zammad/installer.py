@@ -28,6 +28,7 @@ from plugin.zammad.provision import (
     awaits_migration,
     desired_attribute,
     desired_calendars,
+    desired_overview,
     desired_slas,
     desired_tags,
     desired_triggers,
@@ -239,6 +240,8 @@ class Installer:
             return desired_triggers(self._manifest, webhook_id)
         if kind == "calendar":
             return list(self._calendars().values())
+        if kind == "overview":
+            return [desired_overview(self._manifest, self._policy)]
         return desired_slas(self._manifest, self._policy, calendar_ids)
 
     # -- uninstall -----------------------------------------------------------------------

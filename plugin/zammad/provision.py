@@ -18,14 +18,23 @@ from typing import Any, Literal
 import holidays as holidays_lib
 
 from plugin.manifest import Manifest
-from plugin.names import Clock, Flag
+from plugin.names import SLA_BREACHED_TAG, SLA_WARNING_TAG, Clock, Flag
 from plugin.policy import Policy, Weekday
 
-Kind = Literal["attribute", "tag", "webhook", "trigger", "calendar", "sla"]
+Kind = Literal["attribute", "tag", "webhook", "trigger", "calendar", "sla", "overview"]
 Action = Literal["create", "update", "unchanged", "delete"]
 
-# Creation order: triggers need the webhook's id, SLAs the calendars' ids.
-INSTALL_ORDER: tuple[Kind, ...] = ("attribute", "tag", "webhook", "trigger", "calendar", "sla")
+# Creation order: triggers need the webhook's id, SLAs the calendars' ids, the overview
+# the due-date attribute it sorts by.
+INSTALL_ORDER: tuple[Kind, ...] = (
+    "attribute",
+    "tag",
+    "webhook",
+    "trigger",
+    "calendar",
+    "sla",
+    "overview",
+)
 PATHS: Mapping[Kind, str] = {
     "attribute": "/api/v1/object_manager_attributes",
     # Tag.tag_allowed?: with the tag_new setting off, only admin.tag may add a tag
@@ -35,6 +44,7 @@ PATHS: Mapping[Kind, str] = {
     "trigger": "/api/v1/triggers",
     "calendar": "/api/v1/calendars",
     "sla": "/api/v1/slas",
+    "overview": "/api/v1/overviews",
 }
 # Zammad never returns these (it shows "**********"), so they cannot be compared.
 SECRET_FIELDS = frozenset({"signature_token", "basic_auth_password", "bearer_token"})
@@ -95,8 +105,10 @@ def desired_attribute(manifest: Manifest, policy: Policy) -> Desired:
 
 
 def desired_tags(policy: Policy) -> list[Desired]:
-    """Every tag the policy may write, so that tags can be added with tag_new off."""
+    """Every tag the policy and the SLA clock may write, so that tags can be added with
+    tag_new off."""
     names = {policy.tag(flag) for flag in Flag} | {policy.tier_tag(tier) for tier in policy.tiers}
+    names |= {SLA_WARNING_TAG, SLA_BREACHED_TAG}
     return [Desired("tag", name, {"name": name}) for name in sorted(names)]
 
 
@@ -230,6 +242,36 @@ def desired_slas(
     return result
 
 
+def desired_overview(manifest: Manifest, policy: Policy) -> Desired:
+    """Agents' view of the tickets at risk: warned or breached by the SLA clock and not
+    closed, soonest due first (the due-date attribute is a ticket column Zammad may
+    order by; db/seeds/ticket_states.rb creates "closed" with id 4)."""
+    spec = manifest.zammad.objects.overview
+    due = policy.due_date_attribute
+    payload = {
+        "name": spec.name,
+        "link": spec.link,
+        "prio": spec.prio,
+        "role_ids": spec.role_ids,
+        "condition": {
+            "ticket.tags": {
+                "operator": "contains one",
+                "value": f"{SLA_WARNING_TAG}, {SLA_BREACHED_TAG}",
+            },
+            "ticket.state_id": {"operator": "is not", "value": ["4"]},
+        },
+        "order": {"by": due, "direction": "ASC"},
+        "view": {
+            "d": [*spec.columns, due],
+            "s": [*spec.columns, due],
+            "m": [*spec.columns, due],
+            "view_mode_default": "s",
+        },
+        "active": True,
+    }
+    return Desired("overview", spec.name, payload)
+
+
 # -- comparing with what Zammad holds -------------------------------------------------
 
 
@@ -295,4 +337,6 @@ def owned(
             and obj.get("name") == policy.due_date_attribute
             and f"({marker})" in str(obj.get("display", ""))
         ]
+    if kind == "overview":  # "SLA at risk (ticket-warden)": the marker in brackets
+        return [obj for obj in objects if str(obj.get("name", "")).endswith(f"({marker})")]
     return [obj for obj in objects if str(obj.get("name", "")).startswith(marker)]

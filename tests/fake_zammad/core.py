@@ -1264,6 +1264,10 @@ class FakeZammad:
                 raise unprocessable(
                     "The required 'webhook_id' value for notification.webhook is missing!"
                 )
+        if collection == "/api/v1/overviews" and not item.get("role_ids"):
+            # app/models/overview.rb: an overview belongs to at least one role (guess for
+            # the text of the error).
+            raise unprocessable("Roles can't be blank")
         if collection in ("/api/v1/triggers", "/api/v1/slas", "/api/v1/overviews"):
             try:  # ChecksConditionValidation
                 validate(item.get("condition") or {})
