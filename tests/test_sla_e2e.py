@@ -142,3 +142,21 @@ def test_two_workers_on_redis_remind_once(
         thread.join()
     assert sorted(counts) == [0, 1]
     assert len(replies(zammad, ticket_id)) == 2  # the guidance reply and one reminder
+
+
+def test_an_answer_that_still_lacks_the_details_keeps_the_clock_waiting_unanswered(
+    installed: tuple[FakeZammad, Served],
+) -> None:
+    zammad, served = installed
+    ticket_id = mail(zammad, at(2, 9), body="Help!!")
+    settled(zammad, served, 1)
+    due = zammad.ticket(ticket_id)["sla_due_at"]
+    mail(zammad, at(2, 11), subject="Re: Help!!", body="It is still broken.", ticket_id=ticket_id)
+    settled(zammad, served, 2)
+    ticket = zammad.ticket(ticket_id)
+    # Zammad reopened it on the mail; the bot puts it back to waiting, and the due
+    # date stays where it was (it moves when the answer comes).
+    assert ticket["state"] == "pending reminder"
+    assert ticket["sla_due_at"] == due
+    assert len(replies(zammad, ticket_id)) == 1  # not answered twice
+    assert "still lacks the details" in zammad.bot_articles(ticket_id)[-1]["body"]

@@ -89,8 +89,12 @@ def step(
     if record.paused_since is None:
         return ClockStep(record, record.due_at)
     if any(finding.flag is Flag.NEEDS_INFO for finding in decision.findings):
+        # Zammad reopens a ticket on any mailed follow-up: it goes back to waiting.
         note = "SLA clock: the client's answer still lacks the details asked for; it waits on."
-        return ClockStep(record, record.due_at, note=note)
+        remind = policy.waiting.rules.remind_after
+        since = record.paused_since or received
+        until = keeper.add(since, remind) if remind is not None else received
+        return ClockStep(record, record.due_at, wait_until=max(until, received), note=note)
     before = record.due_at
     running = answer(record, received, keeper, policy.waiting.on_answer)
     moved = running.events[-1].reason
