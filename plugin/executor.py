@@ -58,6 +58,10 @@ class Plan:
     fields: dict[str, str] = field(default_factory=dict)
     # What cannot be written, known before writing (said in the note).
     problems: tuple[str, ...] = ()
+    # The waiting state and its note line: written only when the reply that asks the
+    # client for something was accepted (or was already there).
+    wait_fields: dict[str, str] = field(default_factory=dict)
+    wait_note: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -71,6 +75,7 @@ class Applied:
     decision: Decision
     writes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    reply_refused: bool = False
 
 
 def zammad_time(moment: datetime) -> str:
@@ -178,11 +183,27 @@ class Executor:
             )
             decision = with_clock(decision, clock)
         plan = plan_writes(decision, state, article_id, policy.due_date_attribute)
-        if clock is not None and self._helpdesk.has_pending_states:
+        if clock is not None and clock.wait_until is not None:
+            waiting = (
+                self._waiting_fields(clock, state) if self._helpdesk.has_pending_states else {}
+            )
+            plan = replace(plan, wait_fields=waiting, wait_note=clock.note)
+        elif clock is not None and self._helpdesk.has_pending_states:
             plan = replace(plan, fields={**plan.fields, **self._waiting_fields(clock, state)})
         applied = self._perform(int(ticket.id), decision, plan, last_try=last_try)
-        if self._clocks is not None and clock is not None and clock.record is not None:
-            self._clocks.save_clock(clock.record)
+        if self._clocks is not None and clock is not None:
+            if applied.reply_refused and clock.wait_until is not None:
+                # The client was not asked after all: the clock does not wait for them.
+                clock = step(
+                    record,
+                    current,
+                    message,
+                    decision=replace(decision, replies=()),
+                    policy=policy,
+                    received=received,
+                )
+            if clock.record is not None:
+                self._clocks.save_clock(clock.record)
         return applied
 
     def tend_clock(
@@ -201,7 +222,8 @@ class Executor:
         writes: list[str] = []
         if state.first_response_at is not None and record.first_response_at is None:
             save(first_response(record, state.first_response_at))
-            for tag in sorted({SLA_WARNING_TAG, SLA_BREACHED_TAG} & state.tags):
+            warned = {SLA_WARNING_TAG, SLA_BREACHED_TAG} & state.tags
+            for tag in sorted(warned) if helpdesk.keeps_tags else ():
                 helpdesk.remove_tag(ticket_id, tag)
                 writes.append(f"tag -{tag}")
             return writes
@@ -300,6 +322,12 @@ class Executor:
                 applied.writes.append(f"reply by {reply.channel} to {reply.to}")
             else:
                 replied = ()  # Not told after all: the bot's memory must not say it was.
+                applied.reply_refused = True
+        if applied.reply_refused:
+            note = plan.note.replace(f"\n{plan.wait_note}", "") if plan.note else plan.note
+            plan = replace(plan, note=note)  # nothing was asked: nothing to wait for
+        else:
+            plan = replace(plan, fields={**plan.fields, **plan.wait_fields})
         applied.errors.extend(plan.problems)
         trailer = note_trailer(plan.article_id, replied, () if helpdesk.keeps_tags else plan.tags)
         if plan.fields or plan.note is not None:

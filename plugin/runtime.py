@@ -135,12 +135,13 @@ class Runtime:
 
         self.huey.periodic_task(crontab(minute="*/5"), name=SWEEP_NAME)(sweep)
 
-        if self.executor is not None:
+        minutes = self.settings.clock_every_minutes
+        if minutes and self.executor is not None:
 
             def tend_clocks_periodically() -> None:
                 self.tend_clocks()
 
-            schedule = crontab(minute="*/5")
+            schedule = crontab(minute=f"*/{minutes}")
             self.huey.periodic_task(schedule, name=CLOCKS_NAME)(tend_clocks_periodically)
 
         every = self.settings.reconcile_every_minutes

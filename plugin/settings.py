@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # (0 turns it off), over this window.
     reconcile_every_minutes: int = Field(default=30, ge=0, le=1440)
     reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # The worker tends the SLA clocks (reminders, closing, warnings, breaches) this
+    # often; 0 turns it off.
+    clock_every_minutes: int = Field(default=5, ge=0, le=60)
     # "json" writes one JSON object per log line (with delivery and ticket ids).
     log_format: Literal["text", "json"] = "text"
 

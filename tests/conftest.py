@@ -235,6 +235,7 @@ def serve_env(tmp_path: Path, zammad_server: tuple[FakeZammad, str]) -> dict[str
         "WARDEN_MAX_BODY_BYTES": "65536",
         "WARDEN_RETRY_DELAY_SECONDS": "0.5",
         "WARDEN_RECONCILE_EVERY_MINUTES": "0",  # tests run reconcile themselves
+        "WARDEN_CLOCK_EVERY_MINUTES": "0",  # ... and tend the SLA clocks themselves
         "PYTHONPATH": str(ROOT),
     }
 

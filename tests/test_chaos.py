@@ -29,6 +29,7 @@ from plugin.executor import zammad_time
 from plugin.moments import parse_api_time
 from plugin.names import Sender
 from plugin.policy import load_policy
+from plugin.sla.lifecycle import ASKING
 from plugin.zammad.payload import parse_payload, to_model
 from tests.conftest import EXAMPLES, example_payload
 from tests.fake_zammad import FakeZammad
@@ -66,11 +67,14 @@ def expected(payload: dict[str, Any]) -> dict[str, Any]:
     if decision.skipped:
         return {"tags": [], "priority": "2 normal", "due": None,
                 "state": "open" if agent_mail else "new", "notes": 0, "replies": 0}  # fmt: skip
+    # A reply that asks the client for something makes the ticket wait (plugin/sla/).
+    asks = bool(decision.replies) and bool(ASKING & set(decision.replies[0].reasons))
+    state = "closed" if decision.close else "pending reminder" if asks else "new"
     return {
         "tags": sorted(decision.tags),
         "priority": decision.priority,
         "due": zammad_time(decision.due_at) if decision.due_at else None,
-        "state": "closed" if decision.close else "new",
+        "state": state,
         "notes": 1,
         "replies": len(decision.replies),
     }
