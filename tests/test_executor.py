@@ -13,6 +13,7 @@ from plugin.executor import Executor, Plan, plan_writes, zammad_time
 from plugin.helpdesk import ArticleInfo, TicketState, note_trailer, parse_trailer
 from plugin.model import Event
 from plugin.policy import load_policy
+from plugin.sla.record import ClockRecord
 from plugin.zammad.payload import parse_payload, to_event, to_model
 from tests.conftest import EXAMPLES, FakeHelpdesk, example_payload
 
@@ -312,3 +313,37 @@ def test_a_helpdesk_without_tags_gets_them_in_the_note(example_policy) -> None:
     assert helpdesk.written("add_tag") == []
     (note,) = helpdesk.written("post_note")
     assert note.endswith("[ticket-warden article=901 replied= tags=priority-request,sla-gold]")
+
+
+class MemoryClocks:
+    """SLA clock records kept in memory (the store's clock methods)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ClockRecord] = {}
+
+    def clock(self, ticket: str) -> ClockRecord | None:
+        return self.records.get(ticket)
+
+    def save_clock(self, record: ClockRecord) -> None:
+        self.records[record.ticket] = record
+
+
+def test_a_reply_that_asks_makes_the_ticket_wait(helpdesk, example_policy) -> None:
+    clocks = MemoryClocks()
+    executor = Executor(helpdesk, example_policy, clock=lambda: NOW, clocks=clocks)
+    apply(executor, helpdesk, "vague-subject")
+    (fields,) = helpdesk.written("update_ticket")
+    assert fields["state"] == "pending reminder" and "pending_time" in fields
+    assert clocks.records["107"].paused_since is not None
+    assert "SLA clock: waiting for the client's answer" in helpdesk.written("post_note")[-1]
+
+
+def test_a_refused_reply_asks_nothing_so_nothing_waits(helpdesk, example_policy) -> None:
+    clocks = MemoryClocks()
+    executor = Executor(helpdesk, example_policy, clock=lambda: NOW, clocks=clocks)
+    helpdesk.fail_on["post_reply"] = HelpdeskRefusedError(500, "No email address found for group")
+    apply(executor, helpdesk, "vague-subject")
+    assert all("state" not in fields for fields in helpdesk.written("update_ticket"))
+    record = clocks.records["107"]
+    assert record.paused_since is None and record.due_at is not None  # it runs
+    assert "SLA clock" not in helpdesk.written("post_note")[-1]
