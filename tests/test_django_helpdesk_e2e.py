@@ -240,6 +240,11 @@ def test_a_gold_clients_ticket_end_to_end(project, running) -> None:
 
     notes = wait_for(cleared, "the follow-up to be decided")
     assert "needs-info" not in (trailer_tags(notes[-1]["comment"]) or set())
+    # The SLA clock waited for the client (django-helpdesk has no waiting status: the
+    # status stays), and the answer moved the due date by the time waited.
+    assert "SLA clock: waiting for the client's answer" in notes[0]["comment"]
+    assert "SLA clock: the client answered after" in notes[-1]["comment"]
+    assert ticket(helpdesk_url, ticket_id)["due_date"] >= data["due_date"]
     time.sleep(2)  # the bot's own follow-ups come back as webhooks: none may be answered
     final = by_bot(ticket(helpdesk_url, ticket_id), bot_id)
     assert sum(1 for followup in final if followup["public"]) == 1

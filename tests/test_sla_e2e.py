@@ -35,14 +35,22 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=SAST)
 
 
-def worker(zammad: FakeZammad, url: str, store: str, tmp_path: Path, name: str) -> Runtime:
+def worker(
+    zammad: FakeZammad,
+    url: str,
+    store: str,
+    tmp_path: Path,
+    name: str,
+    *,
+    policy: Path = EXAMPLES / "policy.yaml",
+) -> Runtime:
     """A second ticket-warden process's runtime on the same helpdesk and ``store``."""
     settings = Settings(
         zammad_url=url,
         zammad_token=zammad.token,
         webhook_secret=SECRET,
         store=store,
-        policy=EXAMPLES / "policy.yaml",
+        policy=policy,
         namespace=name,
         reconcile_every_minutes=0,
         retries=0,
@@ -160,3 +168,26 @@ def test_an_answer_that_still_lacks_the_details_keeps_the_clock_waiting_unanswer
     assert ticket["sla_due_at"] == due
     assert len(replies(zammad, ticket_id)) == 1  # not answered twice
     assert "still lacks the details" in zammad.bot_articles(ticket_id)[-1]["body"]
+
+
+def test_closing_for_want_of_an_answer_when_the_policy_asks_for_it(
+    installed: tuple[FakeZammad, Served], zammad_server: tuple[FakeZammad, str], tmp_path: Path
+) -> None:
+    zammad, served = installed
+    policy = tmp_path / "closing.yaml"
+    policy.write_text(
+        (EXAMPLES / "policy.yaml").read_text("utf-8") + "\nwaiting: {close_after: 24}\n", "utf-8"
+    )
+    _zammad, url = zammad_server
+    settings_store = str(tmp_path / "warden.sqlite3")
+    tender = worker(zammad, url, settings_store, tmp_path, "closer", policy=policy)
+    ticket_id = mail(zammad, at(2, 9), body="Help!!")  # Monday 09:00
+    settled(zammad, served, 1)
+    assert tender.tend_clocks(at(3, 16)) == 1  # the reminder after 16 office hours
+    assert tender.tend_clocks(at(4, 14, 59)) == 0
+    assert tender.tend_clocks(at(4, 15)) == 1  # 24 office hours: closed
+    assert zammad.ticket(ticket_id)["state"] == "closed"
+    closing = replies(zammad, ticket_id)[-1]
+    assert "we have closed this request" in closing["body"]
+    assert len(replies(zammad, ticket_id)) == 3  # guidance, reminder, closing
+    assert tender.tend_clocks(at(5, 9)) == 0  # a closed clock is not live
