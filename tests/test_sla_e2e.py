@@ -4,7 +4,8 @@ clock, reminds waiting clients, warns agents before a breach and marks it after.
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -122,8 +123,18 @@ def test_a_warning_at_three_quarters_a_breach_after_the_due_date_both_gone_when_
     assert sum("the due date 2026-03-02 13:00 has passed" in note for note in notes) == 1
 
 
+def _tend_in_a_process(
+    zammad: FakeZammad, url: str, redis_url: str, tmp_path: Path, namespace: str,
+    start: Any, results: Any,
+) -> None:  # fmt: skip
+    """One worker process: its own runtime and Redis connection, started with the other."""
+    runtime = worker(zammad, url, redis_url, tmp_path, namespace)
+    start.wait()
+    results.put(runtime.tend_clocks(at(3, 16, 30)))  # 16.5 business hours
+
+
 @pytest.mark.skipif(not redis_available(), reason="needs Redis on 127.0.0.1:6379")
-def test_two_workers_on_redis_remind_once(
+def test_two_worker_processes_on_redis_remind_once(
     installed: tuple[FakeZammad, Served], zammad_server: tuple[FakeZammad, str], tmp_path: Path
 ) -> None:
     zammad, served = installed
@@ -131,24 +142,26 @@ def test_two_workers_on_redis_remind_once(
     settled(zammad, served, 1)
     record = SqliteStore(tmp_path / "warden.sqlite3").clock(str(ticket_id))
     assert record is not None and record.paused_since is not None
-    namespace = f"warden-test-{ticket_id}-{threading.get_ident()}"
+    namespace = f"warden-test-{ticket_id}-{os.getpid()}"
     redis_url = "redis://127.0.0.1:6379/0"
     open_store(redis_url, namespace=namespace).save_clock(record)
     _zammad, url = zammad_server
-    workers = [worker(zammad, url, redis_url, tmp_path, namespace) for _ in range(2)]
-    start = threading.Barrier(2)
-    counts: list[int] = []
-
-    def run(runtime: Runtime) -> None:
-        start.wait()
-        counts.append(runtime.tend_clocks(at(3, 16, 30)))  # 16.5 business hours
-
-    threads = [threading.Thread(target=run, args=(runtime,)) for runtime in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(counts) == [0, 1]
+    # Forked: the children reach the fake Zammad, served by this process, over HTTP.
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(
+            target=_tend_in_a_process,
+            args=(zammad, url, redis_url, tmp_path, namespace, start, results),
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert sorted(results.get(timeout=5) for _ in processes) == [0, 1]
     assert len(replies(zammad, ticket_id)) == 2  # the guidance reply and one reminder
 
 
