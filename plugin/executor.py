@@ -25,7 +25,7 @@ from plugin.names import SLA_BREACHED_TAG, SLA_WARNING_TAG
 from plugin.policy import CLOSING, REMINDER, Policy
 from plugin.sla.clock import Action, due_actions, first_response, timekeeper
 from plugin.sla.clock import apply as apply_action
-from plugin.sla.lifecycle import ClockStep, step, with_clock
+from plugin.sla.lifecycle import ClockStep, clock_reply, step, with_clock
 from plugin.sla.record import ClockRecord
 from plugin.sla.record import Event as ClockEvent
 
@@ -244,7 +244,7 @@ class Executor:
         note = f"ticket-warden: SLA clock: {action.reason}."
         if action.event in (ClockEvent.REMINDED, ClockEvent.CLOSED):
             paragraph = REMINDER if action.event is ClockEvent.REMINDED else CLOSING
-            reply = self._clock_reply(record, paragraph)
+            reply = clock_reply(record, paragraph, self._policy)
             if reply is None:
                 note += " No reply was sent: the guidance reply's address is not known."
             else:
@@ -261,30 +261,6 @@ class Executor:
         helpdesk.update_ticket(ticket_id, {}, f"{note} ({tag})")
         writes.append("internal note")
         return writes
-
-    def _clock_reply(self, record: ClockRecord, paragraph: str) -> Reply | None:
-        """The reminder or closing reply, on the channel of the guidance reply."""
-        contact, policy = record.contact, self._policy
-        if contact is None:
-            return None
-        tier = policy.tiers.get(record.tier)
-        context: dict[str, object] = {
-            "company": policy.company,
-            "customer_name": contact.customer_name or "customer",
-            "ticket_number": contact.ticket_number,
-            "ticket_title": contact.subject,
-            "subject": contact.subject,
-            "ticket_address": policy.ticket_addresses[0] if policy.ticket_addresses else "",
-            "channel": contact.channel,
-            "close": paragraph == CLOSING,
-            "next_opening": "",
-            "tier_label": tier.label if tier else record.tier,
-            "guaranteed": bool(tier and tier.guaranteed),
-            "links": policy.links.model_dump(),
-        }
-        templates = policy.compiled_templates
-        _subject, body = templates.reply([templates.paragraph(paragraph, context)], context)
-        return Reply(contact.channel, contact.to, contact.subject, body, (paragraph,))
 
     def _waiting_fields(self, clock: ClockStep, state: TicketState) -> dict[str, str]:
         """The state a ticket waits in while the client owes us an answer, and back."""

@@ -5,7 +5,8 @@ decision against the ticket's clock record: a new ticket's clock starts at its d
 date; a guidance reply that asks the client for something (a vague subject, missing
 details) makes the ticket wait; the client's answer that supplies what was asked lets
 the clock run again, the due date moved by the time spent waiting (or the full target
-restarted); an answer that still lacks it keeps the clock waiting.
+restarted); an answer that still lacks it keeps the clock waiting. The reminder and
+closing replies the periodic task sends are composed here too.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from plugin.decision import Decision
+from plugin.decision import Decision, Reply
 from plugin.model import Message, Ticket
 from plugin.names import Flag, Sender
-from plugin.policy import Policy
+from plugin.policy import CLOSING, Policy
 from plugin.sla.clock import answer, pause, start_clock, timekeeper
 from plugin.sla.record import ClockRecord, Contact
 
@@ -110,3 +111,29 @@ def with_clock(decision: Decision, clock: ClockStep) -> Decision:
 
 def _when(moment: datetime, policy: Policy) -> str:
     return moment.astimezone(policy.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def clock_reply(record: ClockRecord, paragraph: str, policy: Policy) -> Reply | None:
+    """The reminder or closing reply (``paragraph`` is its template's key), on the channel
+    of the guidance reply that asked; None when that reply's address is not known."""
+    contact = record.contact
+    if contact is None:
+        return None
+    tier = policy.tiers.get(record.tier)
+    context: dict[str, object] = {
+        "company": policy.company,
+        "customer_name": contact.customer_name or "customer",
+        "ticket_number": contact.ticket_number,
+        "ticket_title": contact.subject,
+        "subject": contact.subject,
+        "ticket_address": policy.ticket_addresses[0] if policy.ticket_addresses else "",
+        "channel": contact.channel,
+        "close": paragraph == CLOSING,
+        "next_opening": "",
+        "tier_label": tier.label if tier else record.tier,
+        "guaranteed": bool(tier and tier.guaranteed),
+        "links": policy.links.model_dump(),
+    }
+    templates = policy.compiled_templates
+    _subject, body = templates.reply([templates.paragraph(paragraph, context)], context)
+    return Reply(contact.channel, contact.to, contact.subject, body, (paragraph,))
