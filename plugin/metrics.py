@@ -49,6 +49,13 @@ class Metrics:
             ["method", "path", "status"],
             registry=self.registry,
         )
+        self.sla_events = Counter(
+            "ticket_warden_sla_events_total",
+            "SLA clock events the worker's periodic task recorded, by event (reminded, "
+            "closed, warned, breached, first-response).",
+            ["event"],
+            registry=self.registry,
+        )
         self.retries = Counter(
             "ticket_warden_retries_total",
             "Deliveries queued again after a helpdesk failure.",

@@ -39,6 +39,7 @@ from plugin.model import Event
 from plugin.policy import Policy, load_policy
 from plugin.readiness import BackgroundCheck
 from plugin.settings import Settings
+from plugin.sla.record import ClockRecord
 from plugin.store import PENDING, Lease, LockTimeoutError, Store, open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.helpdesk import ZammadHelpdesk
@@ -165,10 +166,7 @@ class Runtime:
         for record in self.store.live_clocks():
             try:
                 with self.store.lock(f"ticket-{record.ticket}"):
-                    current = self.store.clock(record.ticket)
-                    if current is None or not current.live:
-                        continue
-                    writes = self.executor.tend_clock(current, moment, self.store.save_clock)
+                    writes = self._tend_clock(record.ticket, moment)
             except (HelpdeskError, HelpdeskUnavailableError, LockTimeoutError) as exc:
                 log.warning("ticket %s: SLA clock not tended: %s", record.ticket, exc)
                 continue
@@ -176,6 +174,22 @@ class Runtime:
                 tended += 1
                 log.info("ticket %s: SLA clock: %s", record.ticket, ", ".join(writes))
         return tended
+
+    def _tend_clock(self, ticket: str, now: datetime) -> list[str]:
+        """Tend one clock, read again under its lock; count each event it records."""
+        current = self.store.clock(ticket)
+        if current is None or not current.live or self.executor is None:
+            return []
+        recorded = len(current.events)
+
+        def save(after: ClockRecord) -> None:
+            nonlocal recorded
+            self.store.save_clock(after)
+            for item in after.events[recorded:]:
+                self.metrics.sla_events.labels(item.event.value).inc()
+            recorded = len(after.events)
+
+        return self.executor.tend_clock(current, now, save)
 
     @property
     def dry_run(self) -> bool:

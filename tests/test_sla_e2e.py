@@ -120,6 +120,9 @@ def test_a_warning_at_three_quarters_a_breach_after_the_due_date_both_gone_when_
     assert not {"sla-warning", "sla-breached"} & set(zammad.tags[ticket_id])
     notes = [a["body"] for a in zammad.bot_articles(ticket_id) if a["internal"]]
     assert sum("75% of the 4 h target has run" in note for note in notes) == 1
+    exported = tend.__self__.metrics.exposition().decode()  # type: ignore[attr-defined]
+    for event in ("warned", "breached", "first-response"):
+        assert f'ticket_warden_sla_events_total{{event="{event}"}} 1.0' in exported
     assert sum("the due date 2026-03-02 13:00 has passed" in note for note in notes) == 1
 
 
