@@ -34,9 +34,11 @@ from plugin.language.subject_model import load_language_data
 from plugin.logs import configure_logging
 from plugin.manifest import load_manifest
 from plugin.policy import Policy, load_policy
+from plugin.reports.compliance import compliance, month_bounds, to_csv, to_json
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
+from plugin.sla.clock import timekeeper
 from plugin.sla.record import describe_clock
 from plugin.store import open_store
 from plugin.zammad.client import ZammadClient
@@ -431,9 +433,54 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """SLA compliance for a month, per client and tier, from the recorded clocks."""
+    settings = _settings()
+    policy = load_policy(settings.policy)
+    try:
+        since, until = month_bounds(args.month, policy.zone)
+    except ValueError:
+        _fail(f"--month must be a month such as 2026-11, not '{args.month}'")
+    store = open_store(
+        settings.store,
+        namespace=settings.namespace,
+        decisions_kept=settings.decisions_kept,
+        remember_days=settings.dedup_days,
+    )
+    try:
+        records = store.clocks_started(since, until)
+    finally:
+        store.close()
+    rows = compliance(
+        records,
+        datetime.now(UTC),
+        lambda clock: timekeeper(clock, policy.calendar),
+        client=args.client,
+    )
+    print(to_csv(rows) if args.format == "csv" else to_json(rows, args.month), end="\n")
+    return 0
+
+
 def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="Zammad's base URL (default: WARDEN_ZAMMAD_URL)")
     parser.add_argument("--token", help="an admin's API token (default: WARDEN_ZAMMAD_TOKEN)")
+
+
+def _sla_commands(commands: Any) -> None:
+    """The commands that read the SLA clocks' records: one ticket's, a month's report."""
+    sla_cmd = commands.add_parser(
+        "sla", help="print a ticket's SLA clock: when it ran, paused, moved, was answered"
+    )
+    sla_cmd.add_argument("ticket", help="the ticket's id in the helpdesk")
+    sla_cmd.set_defaults(handler=cmd_sla)
+
+    report_cmd = commands.add_parser(
+        "report", help="SLA compliance for a month, per client and tier (csv or json)"
+    )
+    report_cmd.add_argument("--month", required=True, help="the month, e.g. 2026-11")
+    report_cmd.add_argument("--client", help="one client (its name in the policy)")
+    report_cmd.add_argument("--format", choices=("csv", "json"), default="csv")
+    report_cmd.set_defaults(handler=cmd_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -509,11 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     requeue_cmd.add_argument("delivery", help="the delivery id (X-Zammad-Delivery)")
     requeue_cmd.set_defaults(handler=cmd_requeue)
 
-    sla_cmd = commands.add_parser(
-        "sla", help="print a ticket's SLA clock: when it ran, paused, moved, was answered"
-    )
-    sla_cmd.add_argument("ticket", help="the ticket's id in the helpdesk")
-    sla_cmd.set_defaults(handler=cmd_sla)
+    _sla_commands(commands)
 
     reconcile_cmd = commands.add_parser(
         "reconcile", help="apply customer messages whose webhook never arrived"

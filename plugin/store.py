@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -156,6 +157,9 @@ class Store(Protocol):
         """Records of clocks still running or waiting (no first response by a person,
         not closed), the soonest due first."""
 
+    def clocks_started(self, since: datetime, until: datetime) -> list[ClockRecord]:
+        """Records of clocks started in ``[since, until)``, oldest first (for reports)."""
+
     def close(self) -> None: ...
 
 
@@ -184,7 +188,8 @@ class SqliteStore:
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS warden_clock (
                     ticket TEXT PRIMARY KEY, record TEXT NOT NULL,
-                    live INTEGER NOT NULL, due_at REAL NOT NULL);
+                    live INTEGER NOT NULL, due_at REAL NOT NULL, started_at REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS warden_clock_started ON warden_clock (started_at);
                 CREATE INDEX IF NOT EXISTS warden_clock_live
                     ON warden_clock (due_at) WHERE live = 1;
                 """
@@ -381,10 +386,16 @@ class SqliteStore:
     def save_clock(self, record: ClockRecord) -> None:
         with self._write_lock, self._connection() as db:
             db.execute(
-                "INSERT INTO warden_clock (ticket, record, live, due_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (ticket) DO UPDATE SET record = excluded.record, "
-                "live = excluded.live, due_at = excluded.due_at",
-                (record.ticket, record.to_json(), int(record.live), record.due_at.timestamp()),
+                "INSERT INTO warden_clock (ticket, record, live, due_at, started_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket) DO UPDATE SET "
+                "record = excluded.record, live = excluded.live, due_at = excluded.due_at",
+                (
+                    record.ticket,
+                    record.to_json(),
+                    int(record.live),
+                    record.due_at.timestamp(),
+                    record.started_at.timestamp(),
+                ),
             )
 
     def live_clocks(self, limit: int = 1000) -> list[ClockRecord]:
@@ -392,6 +403,15 @@ class SqliteStore:
             rows = db.execute(
                 "SELECT record FROM warden_clock WHERE live = 1 ORDER BY due_at LIMIT ?",
                 (limit,),
+            ).fetchall()
+        return [ClockRecord.from_json(row[0]) for row in rows]
+
+    def clocks_started(self, since: datetime, until: datetime) -> list[ClockRecord]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT record FROM warden_clock WHERE started_at >= ? AND started_at < ? "
+                "ORDER BY started_at",
+                (since.timestamp(), until.timestamp()),
             ).fetchall()
         return [ClockRecord.from_json(row[0]) for row in rows]
 
@@ -547,6 +567,7 @@ class RedisStore:
     def save_clock(self, record: ClockRecord) -> None:
         pipe = self._redis.pipeline()  # MULTI/EXEC: the record and its index together
         pipe.hset(self._key("clocks"), record.ticket, record.to_json())
+        pipe.zadd(self._key("clocks", "started"), {record.ticket: record.started_at.timestamp()})
         if record.live:
             pipe.zadd(self._key("clocks", "live"), {record.ticket: record.due_at.timestamp()})
         else:
@@ -555,6 +576,18 @@ class RedisStore:
 
     def live_clocks(self, limit: int = 1000) -> list[ClockRecord]:
         tickets = cast(list[bytes], self._redis.zrange(self._key("clocks", "live"), 0, limit - 1))
+        if not tickets:
+            return []
+        texts = cast(list[bytes | None], self._redis.hmget(self._key("clocks"), tickets))
+        return [ClockRecord.from_json(text.decode()) for text in texts if text]
+
+    def clocks_started(self, since: datetime, until: datetime) -> list[ClockRecord]:
+        tickets = cast(
+            list[bytes],
+            self._redis.zrangebyscore(
+                self._key("clocks", "started"), since.timestamp(), f"({until.timestamp()}"
+            ),
+        )
         if not tickets:
             return []
         texts = cast(list[bytes | None], self._redis.hmget(self._key("clocks"), tickets))

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -219,3 +220,14 @@ def test_clock_records_are_kept_and_the_live_ones_listed_soonest_due_first(
     store.save_clock(answered)  # a person answered: the clock is no longer live
     assert store.clock("8") == answered
     assert [record.ticket for record in store.live_clocks()] == ["7"]
+
+
+def test_clocks_started_in_a_month_oldest_first(store: Store) -> None:
+    february, march = _clock("10", 12), _clock("11", 12)  # _clock starts on 2 March
+    february = replace(february, started_at=datetime(2026, 2, 27, 8, tzinfo=UTC))
+    store.save_clock(march)
+    store.save_clock(february)
+    month = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+    assert [record.ticket for record in store.clocks_started(*month)] == ["11"]
+    everything = store.clocks_started(datetime(2026, 1, 1, tzinfo=UTC), month[1])
+    assert [record.ticket for record in everything] == ["10", "11"]

@@ -98,9 +98,10 @@ def start_clock(
     target: timedelta,
     started_at: datetime,
     due_at: datetime,
+    client: str | None = None,
 ) -> ClockRecord:
     """A new record: the clock started at ``started_at`` and is due at ``due_at``."""
-    record = ClockRecord(ticket, tier, clock, target, started_at, due_at)
+    record = ClockRecord(ticket, tier, clock, target, started_at, due_at, client=client)
     return record.with_event(ClockEvent(Event.STARTED, started_at, "the ticket arrived", due_at))
 
 

@@ -67,6 +67,7 @@ def step(
             target=keeper.elapsed(received, decision.due_at),
             started_at=received,
             due_at=decision.due_at,
+            client=decision.client,
         )
     keeper = timekeeper(record.clock, policy.calendar)
     asked = decision.replies and ASKING & set(decision.replies[0].reasons)

@@ -64,6 +64,8 @@ class ClockRecord:
     due_at: datetime
     events: tuple[ClockEvent, ...] = field(default=())
     contact: Contact | None = None
+    # The policy's client the ticket belongs to (None: matched by no client).
+    client: str | None = None
 
     def with_event(self, event: ClockEvent) -> ClockRecord:
         """This record after ``event``; the due date follows the event's, if it has one."""
@@ -116,6 +118,7 @@ class ClockRecord:
                 "due_at": self.due_at.isoformat(),
                 "events": [_event_json(item) for item in self.events],
                 "contact": _contact_json(self.contact),
+                "client": self.client,
             },
             ensure_ascii=False,
         )
@@ -132,6 +135,7 @@ class ClockRecord:
             due_at=datetime.fromisoformat(data["due_at"]),
             events=tuple(_event_from_json(item) for item in data["events"]),
             contact=Contact(**data["contact"]) if data.get("contact") else None,
+            client=data.get("client"),
         )
 
 

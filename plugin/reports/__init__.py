@@ -1,0 +1,1 @@
+"""Reports built from what ticket-warden records: SLA compliance per client and tier."""

@@ -1,0 +1,107 @@
+"""SLA compliance per client and tier, from the clocks' records (plugin/reports/)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from plugin.cli import main
+from plugin.names import Clock
+from plugin.policy import load_policy
+from plugin.reports.compliance import compliance, month_bounds, response_time, to_csv, to_json
+from plugin.sla.clock import OfficeClock, OnAnswer, answer, first_response, pause, start_clock
+from plugin.sla.record import ClockRecord
+from plugin.store import SqliteStore
+from tests.conftest import EXAMPLES
+
+SAST = ZoneInfo("Africa/Johannesburg")
+POLICY = load_policy(EXAMPLES / "policy.yaml")
+OFFICE = OfficeClock(POLICY.calendar)
+NOW = datetime(2026, 12, 1, 9, tzinfo=SAST)
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=SAST)  # the 2nd is a Monday
+
+
+def clock(ticket: str, start: datetime, client: str | None = "Acme Storage") -> ClockRecord:
+    return start_clock(
+        ticket,
+        tier="gold",
+        clock=Clock.OFFICE_HOURS,
+        target=timedelta(hours=4),
+        started_at=start,
+        due_at=OFFICE.add(start, timedelta(hours=4)),
+        client=client,
+    )
+
+
+def keeper(_clock: Clock) -> OfficeClock:
+    return OFFICE
+
+
+def month() -> list[ClockRecord]:
+    in_time = first_response(clock("1", at(2, 9)), at(2, 10))  # 1 h
+    # Waited 4 h for the client (09:00-13:00), answered 15:00: 2 h on the SLA, in time.
+    waited = answer(pause(clock("2", at(2, 9)), at(2, 9), "asked"), at(2, 13), OFFICE,
+                    OnAnswer.RESUME)  # fmt: skip
+    waited = first_response(waited, at(2, 15))
+    late = first_response(clock("3", at(3, 9)), at(3, 16))  # 7 h: due 13:00, late
+    unanswered = clock("4", at(4, 9))  # due 13:00 on the 4th, no one answered
+    other = first_response(clock("5", at(5, 9), client=None), at(5, 9))
+    return [in_time, waited, late, unanswered, other]
+
+
+def test_a_month_per_client_and_tier() -> None:
+    acme, nobody = compliance(month(), NOW, keeper)
+    assert (acme.client, acme.tier, acme.tickets) == ("Acme Storage", "gold", 4)
+    assert (acme.in_time, acme.late, acme.unanswered) == (2, 1, 1)
+    assert acme.median_response == timedelta(hours=2)  # of 1 h, 2 h, 7 h
+    assert acme.p90_response == timedelta(hours=7)
+    assert acme.waiting == timedelta(hours=4)
+    assert acme.breached == ("3", "4")
+    assert (nobody.client, nobody.tickets, nobody.in_time) == ("(no client)", 1, 1)
+
+
+def test_waiting_for_the_client_is_not_response_time() -> None:
+    waited = month()[1]
+    assert response_time(waited, OFFICE) == timedelta(hours=2)
+    assert response_time(clock("9", at(2, 9)), OFFICE) is None
+
+
+def test_one_client_and_the_formats() -> None:
+    rows = compliance(month(), NOW, keeper, client="Acme Storage")
+    assert len(rows) == 1
+    lines = to_csv(rows).splitlines()
+    assert lines[0].startswith("client,tier,tickets,in_time,late,unanswered,median")
+    assert lines[1] == "Acme Storage,gold,4,2,1,1,2.0,7.0,4.0,3 4"
+    data = json.loads(to_json(rows, "2026-11"))
+    assert data["month"] == "2026-11" and data["rows"][0]["breached"] == ["3", "4"]
+
+
+def test_month_bounds() -> None:
+    assert month_bounds("2026-12", SAST) == (
+        datetime(2026, 12, 1, tzinfo=SAST),
+        datetime(2027, 1, 1, tzinfo=SAST),
+    )
+    with pytest.raises(ValueError):
+        month_bounds("November", SAST)
+
+
+def test_report_reads_the_months_clocks_from_the_store(monkeypatch, capsys, tmp_path: Path) -> None:
+    path = tmp_path / "warden.sqlite3"
+    store = SqliteStore(path)
+    for record in month():
+        store.save_clock(record)
+    store.save_clock(clock("7", datetime(2026, 10, 30, 9, tzinfo=SAST)))  # October: left out
+    monkeypatch.setenv("WARDEN_STORE", str(path))
+    monkeypatch.setenv("WARDEN_POLICY", str(EXAMPLES / "policy.yaml"))
+    assert main(["report", "--month", "2026-11", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sum(row["tickets"] for row in rows) == 5
+    assert main(["report", "--month", "11/2026"]) == 2
+    assert "--month must be a month such as 2026-11" in capsys.readouterr().err
