@@ -33,12 +33,25 @@ from plugin.errors import (
 from plugin.language.subject_model import load_language_data
 from plugin.logs import configure_logging
 from plugin.manifest import load_manifest
+from plugin.names import Clock
 from plugin.policy import Policy, load_policy
-from plugin.reports.compliance import compliance, month_bounds, to_csv, to_json
+from plugin.reports.compliance import (
+    NO_CLIENT,
+    ComplianceRow,
+    compliance,
+    histogram,
+    met_and_breached,
+    month_bounds,
+    previous_months,
+    response_hours,
+    to_csv,
+    to_json,
+)
+from plugin.reports.html import report_page
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
-from plugin.sla.clock import timekeeper
+from plugin.sla.clock import Timekeeper, timekeeper
 from plugin.sla.record import describe_clock
 from plugin.store import open_store
 from plugin.zammad.client import ZammadClient
@@ -433,6 +446,10 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return 0
 
 
+# Months the html report's "met and breached" chart shows, ending with the one asked for.
+CHART_MONTHS = 6
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """SLA compliance for a month, per client and tier, from the recorded clocks."""
     settings = _settings()
@@ -447,17 +464,43 @@ def cmd_report(args: argparse.Namespace) -> int:
         decisions_kept=settings.decisions_kept,
         remember_days=settings.dedup_days,
     )
+    months = previous_months(args.month, CHART_MONTHS)
+    first, _end = month_bounds(months[0], policy.zone)
     try:
-        records = store.clocks_started(since, until)
+        records = store.clocks_started(first, until)
     finally:
         store.close()
-    rows = compliance(
-        records,
-        datetime.now(UTC),
-        lambda clock: timekeeper(clock, policy.calendar),
-        client=args.client,
-    )
-    print(to_csv(rows) if args.format == "csv" else to_json(rows, args.month), end="\n")
+    now = datetime.now(UTC)
+
+    def keeper(clock: Clock) -> Timekeeper:
+        return timekeeper(clock, policy.calendar)
+
+    def report_of(month: str) -> list[ComplianceRow]:
+        start, end = month_bounds(month, policy.zone)
+        found = [r for r in records if start <= r.started_at < end]
+        return compliance(found, now, keeper, client=args.client)
+
+    rows = report_of(args.month)
+    if args.format == "csv":
+        print(to_csv(rows), end="")
+    elif args.format == "json":
+        print(to_json(rows, args.month))
+    else:
+        chosen = [r for r in records if r.started_at >= since]
+        if args.client is not None:
+            chosen = [r for r in chosen if (r.client or NO_CLIENT) == args.client]
+        hours = response_hours(chosen, keeper)
+        print(
+            report_page(
+                company=policy.company,
+                month=args.month,
+                rows=rows,
+                by_month=[(m, *met_and_breached(report_of(m))) for m in months],
+                response_hours=hours,
+                histogram=histogram(hours),
+                made=now.astimezone(policy.zone),
+            )
+        )
     return 0
 
 
@@ -475,11 +518,11 @@ def _sla_commands(commands: Any) -> None:
     sla_cmd.set_defaults(handler=cmd_sla)
 
     report_cmd = commands.add_parser(
-        "report", help="SLA compliance for a month, per client and tier (csv or json)"
+        "report", help="SLA compliance for a month, per client and tier (csv, json or html)"
     )
     report_cmd.add_argument("--month", required=True, help="the month, e.g. 2026-11")
     report_cmd.add_argument("--client", help="one client (its name in the policy)")
-    report_cmd.add_argument("--format", choices=("csv", "json"), default="csv")
+    report_cmd.add_argument("--format", choices=("csv", "json", "html"), default="csv")
     report_cmd.set_defaults(handler=cmd_report)
 
 

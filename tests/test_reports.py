@@ -12,7 +12,16 @@ import pytest
 from plugin.cli import main
 from plugin.names import Clock
 from plugin.policy import load_policy
-from plugin.reports.compliance import compliance, month_bounds, response_time, to_csv, to_json
+from plugin.reports.compliance import (
+    compliance,
+    histogram,
+    month_bounds,
+    previous_months,
+    response_hours,
+    response_time,
+    to_csv,
+    to_json,
+)
 from plugin.sla.clock import OfficeClock, OnAnswer, answer, first_response, pause, start_clock
 from plugin.sla.record import ClockRecord
 from plugin.store import SqliteStore
@@ -105,3 +114,30 @@ def test_report_reads_the_months_clocks_from_the_store(monkeypatch, capsys, tmp_
     assert sum(row["tickets"] for row in rows) == 5
     assert main(["report", "--month", "11/2026"]) == 2
     assert "--month must be a month such as 2026-11" in capsys.readouterr().err
+
+
+def test_the_histogram_and_the_months() -> None:
+    assert previous_months("2026-02", 4) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    counts = dict(histogram([0.5, 1.0, 2.0, 7.0, 50.0]))
+    assert counts["0-1 h"] == 1 and counts["1-2 h"] == 1 and counts["2-4 h"] == 1
+    assert counts["4-8 h"] == 1 and counts["40 h or more"] == 1
+    assert response_hours(month(), keeper) == [1.0, 2.0, 7.0, 0.0]
+
+
+def test_the_html_report_has_each_chart_with_its_table(monkeypatch, capsys, tmp_path: Path) -> None:
+    path = tmp_path / "warden.sqlite3"
+    store = SqliteStore(path)
+    for record in month():
+        store.save_clock(record)
+    october = first_response(clock("8", datetime(2026, 10, 5, 9, tzinfo=SAST)),
+                             datetime(2026, 10, 5, 10, tzinfo=SAST))  # fmt: skip
+    store.save_clock(october)
+    monkeypatch.setenv("WARDEN_STORE", str(path))
+    monkeypatch.setenv("WARDEN_POLICY", str(EXAMPLES / "policy.yaml"))
+    assert main(["report", "--month", "2026-11", "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 2
+    assert "<tr><td>2026-10</td><td>1</td>\n<td>0</td></tr>" in page  # the chart's table
+    assert "<tr><td>2026-11</td><td>3</td>\n<td>2</td></tr>" in page
+    assert "<td>Acme Storage</td><td>gold</td><td>4</td>" in page
+    assert "<td>4-8 h</td><td>1</td>" in page

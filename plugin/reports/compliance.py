@@ -14,9 +14,11 @@ import io
 import json
 import math
 import statistics
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any
 
 from plugin.names import Clock
@@ -106,6 +108,51 @@ def waited(record: ClockRecord, keeper: Timekeeper, until: datetime) -> timedelt
     if since is not None:
         total += keeper.elapsed(since, until)
     return total
+
+
+# Bins of the time-to-first-response chart, in business hours.
+RESPONSE_BINS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 40.0)
+
+
+def previous_months(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month``, oldest first: "2026-06" ... "2026-11"."""
+    year, number = (int(part) for part in month.split("-"))
+    months = []
+    for back in range(count - 1, -1, -1):
+        index = year * 12 + number - 1 - back
+        months.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
+    return months
+
+
+def met_and_breached(rows: Iterable[ComplianceRow]) -> tuple[int, int]:
+    """First responses in time, and tickets breached, over ``rows``."""
+    listed = list(rows)
+    return sum(row.in_time for row in listed), sum(len(row.breached) for row in listed)
+
+
+def response_hours(
+    records: Iterable[ClockRecord], keeper_of: Callable[[Clock], Timekeeper]
+) -> list[float]:
+    """Business hours to a person's first response, for each answered record."""
+    hours = []
+    for record in records:
+        taken = response_time(record, keeper_of(record.clock))
+        if taken is not None:
+            hours.append(taken.total_seconds() / 3600)
+    return hours
+
+
+def histogram(
+    values: Iterable[float], bins: Iterable[float] = RESPONSE_BINS
+) -> list[tuple[str, int]]:
+    """How many ``values`` fall in each bin ("0-1 h", ..., "40 h or more")."""
+    edges = list(bins)
+    counts = [0] * len(edges)
+    for value in values:
+        counts[max(bisect_right(edges, value) - 1, 0)] += 1
+    labels = [f"{a:g}-{b:g} h" for a, b in pairwise(edges)]
+    labels.append(f"{edges[-1]:g} h or more")
+    return list(zip(labels, counts, strict=True))
 
 
 def to_csv(rows: Iterable[ComplianceRow]) -> str:

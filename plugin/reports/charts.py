@@ -1,0 +1,60 @@
+"""The SLA compliance report's charts, drawn server-side as SVG with matplotlib.
+
+Each chart is a standalone ``<svg>`` string, drawn with matplotlib's object API (no
+pyplot state shared between requests) and with fixed ids and no timestamp, so the same
+numbers always give the same SVG.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib as mpl
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# The same input gives the same SVG: ids from a fixed salt, no creation date.
+mpl.rcParams["svg.hashsalt"] = "ticket-warden"
+_METADATA = {"Date": None, "Creator": "ticket-warden"}
+_MET, _BREACHED = "#2e7d32", "#c62828"
+
+
+def met_and_breached_svg(months: Sequence[tuple[str, int, int]]) -> str:
+    """Bars per month: first responses in time against tickets breached."""
+    figure = Figure(figsize=(6.4, 3.2))
+    axes = figure.add_subplot()
+    labels = [label for label, _met, _breached in months]
+    positions = range(len(labels))
+    axes.bar([p - 0.2 for p in positions], [m for _l, m, _b in months], 0.4, label="met",
+             color=_MET)  # fmt: skip
+    axes.bar([p + 0.2 for p in positions], [b for _l, _m, b in months], 0.4, label="breached",
+             color=_BREACHED)  # fmt: skip
+    axes.set_xticks(list(positions), labels)
+    axes.set_ylabel("tickets")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(frameon=False)
+    axes.set_title("First responses met and breached, by month")
+    return _svg(figure)
+
+
+def response_times_svg(hours: Sequence[float], bins: Sequence[float]) -> str:
+    """A histogram of business hours to a person's first response."""
+    figure = Figure(figsize=(6.4, 3.2))
+    axes = figure.add_subplot()
+    axes.hist(list(hours), bins=list(bins), color="#1565c0")
+    axes.set_xlabel("business hours to the first response")
+    axes.set_ylabel("tickets")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title("Time to first response")
+    return _svg(figure)
+
+
+def _svg(figure: Figure) -> str:
+    figure.tight_layout()
+    FigureCanvasSVG(figure)  # attaches itself to the figure
+    out = io.StringIO()
+    figure.savefig(out, format="svg", metadata=_METADATA)
+    text = out.getvalue()
+    return text[text.index("<svg") :]  # the element alone, to sit inside a page
