@@ -47,7 +47,6 @@ from plugin.reports.compliance import (
     to_csv,
     to_json,
 )
-from plugin.reports.html import report_page
 from plugin.runtime import Runtime, build_runtime
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
@@ -486,6 +485,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     elif args.format == "json":
         print(to_json(rows, args.month))
     else:
+        # matplotlib is loaded only here: no other command pays for it at start-up.
+        from plugin.reports.html import report_page  # noqa: PLC0415
+
         chosen = [r for r in records if r.started_at >= since]
         if args.client is not None:
             chosen = [r for r in chosen if (r.client or NO_CLIENT) == args.client]

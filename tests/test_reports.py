@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -141,3 +143,9 @@ def test_the_html_report_has_each_chart_with_its_table(monkeypatch, capsys, tmp_
     assert "<tr><td>2026-11</td><td>3</td>\n<td>2</td></tr>" in page
     assert "<td>Acme Storage</td><td>gold</td><td>4</td>" in page
     assert "<td>4-8 h</td><td>1</td>" in page
+
+
+def test_only_the_html_report_loads_matplotlib() -> None:
+    """matplotlib takes most of a second to import: no other command may pay for it."""
+    code = "import sys, plugin.cli, webhooks.app; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=EXAMPLES.parent)
