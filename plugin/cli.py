@@ -47,12 +47,11 @@ from plugin.reports.compliance import (
     to_csv,
     to_json,
 )
-from plugin.runtime import Runtime, build_runtime
+from plugin.runtime import Runtime, build_runtime, open_settings_store
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
 from plugin.sla.clock import Timekeeper, timekeeper
 from plugin.sla.record import describe_clock
-from plugin.store import open_store
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer, InstallError, Outcome
 from plugin.zammad.payload import parse_payload, to_model
@@ -428,12 +427,7 @@ def cmd_requeue(args: argparse.Namespace) -> int:
 def cmd_sla(args: argparse.Namespace) -> int:
     """Print a ticket's SLA clock record: started, paused, resumed, due, answered."""
     settings = _settings()
-    store = open_store(
-        settings.store,
-        namespace=settings.namespace,
-        decisions_kept=settings.decisions_kept,
-        remember_days=settings.dedup_days,
-    )
+    store = open_settings_store(settings)
     try:
         record = store.clock(str(args.ticket))
     finally:
@@ -457,12 +451,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         since, until = month_bounds(args.month, policy.zone)
     except ValueError:
         _fail(f"--month must be a month such as 2026-11, not '{args.month}'")
-    store = open_store(
-        settings.store,
-        namespace=settings.namespace,
-        decisions_kept=settings.decisions_kept,
-        remember_days=settings.dedup_days,
-    )
+    store = open_settings_store(settings)
     months = previous_months(args.month, CHART_MONTHS)
     first, _end = month_bounds(months[0], policy.zone)
     try:

@@ -496,6 +496,16 @@ def _helpdesk(
     )
 
 
+def open_settings_store(settings: Settings) -> Store:
+    """The store ``settings`` name (SQLite file or Redis URL), with their limits."""
+    return open_store(
+        settings.store,
+        namespace=settings.namespace,
+        decisions_kept=settings.decisions_kept,
+        remember_days=settings.dedup_days,
+    )
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -505,12 +515,7 @@ def build_runtime(
 ) -> Runtime:
     """A Runtime from settings; raises PolicyError for a bad policy file."""
     policy = load_policy(settings.policy)
-    store = open_store(
-        settings.store,
-        namespace=settings.namespace,
-        decisions_kept=settings.decisions_kept,
-        remember_days=settings.dedup_days,
-    )
+    store = open_settings_store(settings)
     huey = build_huey(settings, immediate=immediate)
     metrics = Metrics()
     executor = None

@@ -391,7 +391,7 @@ class FakeZammad:
                 if row["state_id"] != seeds.DEFAULT_FOLLOW_UP_STATE:
                     changed.add("state_id")
                 row["state_id"] = seeds.DEFAULT_FOLLOW_UP_STATE
-                self._state_callbacks(row)
+                self._state_callbacks(row, state_changed="state_id" in changed)
             display = f"{name} <{sender}>" if name else sender
             article = self._store_article(
                 row,
@@ -794,7 +794,7 @@ class FakeZammad:
         before = dict(ticket)
         changed = {key for key, value in clean.items() if before.get(key) != value}
         ticket.update(clean)
-        self._state_callbacks(ticket)
+        self._state_callbacks(ticket, state_changed="state_id" in changed)
         article = None
         if body.get("article"):
             try:
@@ -815,13 +815,14 @@ class FakeZammad:
         return 200, _json_ready(self._with_ids(ticket)), {}
 
     @staticmethod
-    def _state_callbacks(ticket: dict[str, Any]) -> None:
+    def _state_callbacks(ticket: dict[str, Any], *, state_changed: bool) -> None:
         """What a ticket's save does with its state: Ticket#reset_pending_time
-        (app/models/ticket.rb, before_update) clears pending_time outside pending states;
+        (app/models/ticket.rb, before_update) clears pending_time when the state changes
+        to one that is not pending;
         lib/escalation.rb sets every escalation time to nil while the state's
         ignore_escalation holds (they are recomputed, paused time as a break, when it
         leaves it; this fake computes no SLA times of its own)."""
-        if not seeds.is_pending(ticket.get("state_id")):
+        if state_changed and not seeds.is_pending(ticket.get("state_id")):
             ticket["pending_time"] = None
         if seeds.ignores_escalation(ticket.get("state_id")):
             for column in (
