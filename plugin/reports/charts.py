@@ -27,10 +27,14 @@ def met_and_breached_svg(months: Sequence[tuple[str, int, int]]) -> str:
     axes = figure.add_subplot()
     labels = [label for label, _met, _breached in months]
     positions = range(len(labels))
-    axes.bar([p - 0.2 for p in positions], [m for _l, m, _b in months], 0.4, label="met",
-             color=_MET)  # fmt: skip
-    axes.bar([p + 0.2 for p in positions], [b for _l, _m, b in months], 0.4, label="breached",
-             color=_BREACHED)  # fmt: skip
+    met = axes.bar([p - 0.2 for p in positions], [m for _l, m, _b in months], 0.4, label="met",
+                   color=_MET)  # fmt: skip
+    breached = axes.bar([p + 0.2 for p in positions], [b for _l, _m, b in months], 0.4,
+                        label="breached", color=_BREACHED)  # fmt: skip
+    # Each bar is a <g id="met-2026-11"> in the SVG: pages and tests can find it.
+    for label, met_bar, breached_bar in zip(labels, met, breached, strict=True):
+        met_bar.set_gid(f"met-{label}")
+        breached_bar.set_gid(f"breached-{label}")
     axes.set_xticks(list(positions), labels)
     axes.set_ylabel("tickets")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -39,11 +43,18 @@ def met_and_breached_svg(months: Sequence[tuple[str, int, int]]) -> str:
     return _svg(figure)
 
 
-def response_times_svg(hours: Sequence[float], bins: Sequence[float]) -> str:
-    """A histogram of business hours to a person's first response."""
+def response_times_svg(histogram: Sequence[tuple[str, int]]) -> str:
+    """Tickets per band of business hours to a person's first response: one bar per
+    band, equally wide, so that the short bands (where most tickets are) can be read."""
     figure = Figure(figsize=(6.4, 3.2))
     axes = figure.add_subplot()
-    axes.hist(list(hours), bins=list(bins), color="#1565c0")
+    labels = [label.removesuffix(" h") for label, _count in histogram]
+    positions = range(len(labels))
+    bars = axes.bar(list(positions), [count for _label, count in histogram], 0.8, color="#1565c0")
+    # Each bar is a <g id="bin-N"> in the SVG: pages and tests can find it.
+    for number, bar in enumerate(bars):
+        bar.set_gid(f"bin-{number}")
+    axes.set_xticks(list(positions), labels)
     axes.set_xlabel("business hours to the first response")
     axes.set_ylabel("tickets")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
