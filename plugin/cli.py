@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import threading
 import uuid
@@ -33,24 +34,12 @@ from plugin.errors import (
 from plugin.language.subject_model import load_language_data
 from plugin.logs import configure_logging
 from plugin.manifest import load_manifest
-from plugin.names import Clock
 from plugin.policy import Policy, load_policy
-from plugin.reports.compliance import (
-    NO_CLIENT,
-    ComplianceRow,
-    compliance,
-    histogram,
-    met_and_breached,
-    month_bounds,
-    previous_months,
-    response_hours,
-    to_csv,
-    to_json,
-)
+from plugin.reports.compliance import month_bounds, to_csv, to_json
+from plugin.reports.monthly import monthly_report
 from plugin.runtime import Runtime, build_runtime, open_settings_store
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, sign
-from plugin.sla.clock import Timekeeper, timekeeper
 from plugin.sla.record import describe_clock
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.installer import Installer, InstallError, Outcome
@@ -286,6 +275,7 @@ def _describe(settings: Settings, runtime: Runtime) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Receiver and worker in one process, for a single machine (waitress, bounded)."""
     # The CLI's other commands need no web stack.
+    from webhooks.admin.auth import TOKEN_FILE  # noqa: PLC0415
     from webhooks.app import DJANGO_HELPDESK_PATH, WEBHOOK_PATH, create_app  # noqa: PLC0415
     from webhooks.server import make_server  # noqa: PLC0415
 
@@ -311,13 +301,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{host}:{server.getsockname()[1]}{route}"
     print(f"ticket-warden {__version__} receiving on {url}", file=sys.stderr, flush=True)
     print(_describe(settings, runtime), file=sys.stderr, flush=True)
+    base = url.removesuffix(route)
     if open_demo:
         print(
-            "open demo: no helpdesk and loopback only, so webhooks need no signature and "
-            "/decisions no token",
+            "open demo: no helpdesk and loopback only, so webhooks need no signature",
             file=sys.stderr,
             flush=True,
         )
+    token_file = app.config[TOKEN_FILE]
+    signing_in = f"sign in with the token in {token_file}" if token_file else "WARDEN_ADMIN_TOKEN"
+    print(f"admin console: {base}/admin ({signing_in})", file=sys.stderr, flush=True)
     runtime.requeue_pending()
     consumer = runtime.huey.create_consumer(
         workers=settings.workers, worker_type="thread", max_delay=CONSUMER_MAX_DELAY
@@ -424,6 +417,112 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _named_policy(path: str | Path | None, role: str) -> tuple[Policy, str]:
+    """A policy and the name reports give it; a bad one fails in one line."""
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        _fail(f"{role}: " + " ".join(str(exc).split()))
+    return policy, str(path) if path else f"built-in {policy.name} policy"
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Replay a policy on the past tickets of a window, writing nothing, and report."""
+    # Only this command needs the progress bar and the backtest's modules.
+    import redis  # noqa: PLC0415
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from plugin.reports.backtest_html import backtest_page  # noqa: PLC0415
+    from plugin.zammad.history import (  # noqa: PLC0415
+        MAX_CONCURRENCY,
+        HistoryReader,
+        Policies,
+        pooled_session,
+        run_backtest,
+    )
+
+    try:
+        span = parse_window(args.since)
+    except ValueError as exc:
+        _fail(f"--since: {exc}")
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        _fail(f"--concurrency must be 1 to {MAX_CONCURRENCY}, not {args.concurrency}")
+    if args.limit < 1:
+        _fail(f"--limit must be at least 1, not {args.limit}")
+    settings = _settings()
+    policy, name = _named_policy(args.policy or settings.policy, "policy")
+    against, against_name = (
+        _named_policy(args.against, "--against") if args.against else (None, None)
+    )
+    if settings.helpdesk != "zammad" or not (settings.zammad_url and settings.zammad_token):
+        _fail("backtest reads past tickets from Zammad: set WARDEN_ZAMMAD_URL and _TOKEN")
+    configure_logging(settings.log_format)  # the client's retries are told as they happen
+    client = ZammadClient(
+        settings.zammad_url,
+        settings.zammad_token.get_secret_value(),
+        pooled_session(args.concurrency + 1),  # the article readers and the page lister
+        timeout=settings.timeout_seconds,
+    )
+    with tqdm(desc="backtest", unit=" tickets", file=sys.stderr, dynamic_ncols=True) as bar:
+
+        def progress(read: int, found: int) -> None:
+            if bar.total != found:
+                bar.total = found
+                bar.refresh()
+            bar.update(read - bar.n)
+
+        reader = HistoryReader(
+            client, concurrency=args.concurrency, limit=args.limit, progress=progress
+        )
+        try:
+            result = run_backtest(
+                reader,
+                Policies(policy, name, against, against_name),
+                window=args.since.strip(),
+                span=span,
+                now=datetime.now(UTC),
+            )
+        except (HelpdeskError, HelpdeskUnavailableError) as exc:
+            _fail(f"backtest stopped: {exc}")
+    data = result.to_json()
+    text = backtest_page(data) if args.format == "html" else json.dumps(data, indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, "utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(_backtest_summary(data), file=sys.stderr)
+    try:
+        store = open_settings_store(settings)
+        try:
+            store.save_backtest(data)
+        finally:
+            store.close()
+    except (OSError, ValueError, sqlite3.Error, redis.RedisError) as exc:
+        _fail(f"the backtest was not kept for the admin console: {exc}")
+    return 0
+
+
+def _backtest_summary(data: dict[str, Any]) -> str:
+    """One line for the terminal: how many tickets, how fast, what they would have got."""
+    seconds = data["seconds"] or 0.0
+    rate = data["examined"] / seconds if seconds else 0.0
+    sla = data["totals"]["sla"]
+    line = (
+        f"replayed {data['replayed']} of {data['examined']} tickets created in the last "
+        f"{data['window']} in {seconds:.1f} s ({rate:.0f} tickets/s): "
+        f"{data['totals']['replies']} replies; due dates met {sla['met']}, breached "
+        f"{sla['breached']}, open {sla['open']}"
+    )
+    if data["changes"] is not None:
+        line += f"; {len(data['changes'])} tickets decided differently under {data['against']}"
+    if data["limit_reached"]:
+        line += "; stopped at --limit"
+    return line
+
+
 def cmd_sla(args: argparse.Namespace) -> int:
     """Print a ticket's SLA clock record: started, paused, resumed, due, answered."""
     settings = _settings()
@@ -439,60 +538,53 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return 0
 
 
-# Months the html report's "met and breached" chart shows, ending with the one asked for.
-CHART_MONTHS = 6
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     """SLA compliance for a month, per client and tier, from the recorded clocks."""
     settings = _settings()
     policy = load_policy(settings.policy)
     try:
-        since, until = month_bounds(args.month, policy.zone)
+        month_bounds(args.month, policy.zone)
     except ValueError:
         _fail(f"--month must be a month such as 2026-11, not '{args.month}'")
+    now = datetime.now(UTC)
     store = open_settings_store(settings)
-    months = previous_months(args.month, CHART_MONTHS)
-    first, _end = month_bounds(months[0], policy.zone)
     try:
-        records = store.clocks_started(first, until)
+        report = monthly_report(store, policy, args.month, now, client=args.client)
     finally:
         store.close()
-    now = datetime.now(UTC)
-
-    def keeper(clock: Clock) -> Timekeeper:
-        return timekeeper(clock, policy.calendar)
-
-    def report_of(month: str) -> list[ComplianceRow]:
-        start, end = month_bounds(month, policy.zone)
-        found = [r for r in records if start <= r.started_at < end]
-        return compliance(found, now, keeper, client=args.client)
-
-    rows = report_of(args.month)
     if args.format == "csv":
-        print(to_csv(rows), end="")
+        print(to_csv(report.rows), end="")
     elif args.format == "json":
-        print(to_json(rows, args.month))
+        print(to_json(report.rows, args.month))
     else:
         # matplotlib is loaded only here: no other command pays for it at start-up.
         from plugin.reports.html import report_page  # noqa: PLC0415
 
-        chosen = [r for r in records if r.started_at >= since]
-        if args.client is not None:
-            chosen = [r for r in chosen if (r.client or NO_CLIENT) == args.client]
-        hours = response_hours(chosen, keeper)
-        print(
-            report_page(
-                company=policy.company,
-                month=args.month,
-                rows=rows,
-                by_month=[(m, *met_and_breached(report_of(m))) for m in months],
-                response_hours=hours,
-                histogram=histogram(hours),
-                made=now.astimezone(policy.zone),
-            )
-        )
+        print(report_page(report, company=policy.company, made=now.astimezone(policy.zone)))
     return 0
+
+
+def _backtest_command(commands: Any) -> None:
+    """The backtest: a policy replayed on past tickets, compared with another if asked."""
+    cmd = commands.add_parser(
+        "backtest", help="replay a policy on past Zammad tickets, writing nothing (json or html)"
+    )
+    cmd.add_argument("--since", default="90d", help="window: 90m, 24h, 90d (default 90d)")
+    cmd.add_argument(
+        "--policy", metavar="NEW.yaml", help="the policy to try (default: WARDEN_POLICY)"
+    )
+    cmd.add_argument(
+        "--against", metavar="CURRENT.yaml", help="list the tickets this policy decides otherwise"
+    )
+    cmd.add_argument("--format", choices=("json", "html"), default="json")
+    cmd.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    cmd.add_argument(
+        "--concurrency", type=int, default=4, help="reads in flight at once (default 4)"
+    )
+    cmd.add_argument(
+        "--limit", type=int, default=20_000, help="read at most this many tickets (20000)"
+    )
+    cmd.set_defaults(handler=cmd_backtest)
 
 
 def _zammad_arguments(parser: argparse.ArgumentParser) -> None:
@@ -597,6 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile_cmd.add_argument("--since", default="24h", help="window: 90m, 24h, 7d (default 24h)")
     reconcile_cmd.set_defaults(handler=cmd_reconcile)
+    _backtest_command(commands)
 
     send_cmd = commands.add_parser(
         "send", help="sign a payload with WARDEN_WEBHOOK_SECRET and POST it to a receiver"

@@ -89,6 +89,15 @@ class Delivery:
     attempts: int = 0
 
 
+@dataclass(frozen=True)
+class DeadDelivery:
+    """A delivery the worker gave up on, and why (``ticket-warden requeue`` retries it)."""
+
+    id: str
+    error: str
+    finished_at: float
+
+
 @dataclass
 class Lease:
     """A held lock; ``linger`` seconds (if set) keep it taken after the holder leaves."""
@@ -121,6 +130,9 @@ class Store(Protocol):
     def requeue(self, delivery_id: str) -> bool:
         """Make a dead delivery pending again, its attempts forgotten; False if it is not
         a dead delivery this store knows."""
+
+    def failed(self, limit: int = 10) -> list[DeadDelivery]:
+        """The deliveries given up on, most recent first, at most ``limit``."""
 
     def dead_count(self) -> int:
         """How many deliveries were given up on (and not purged or requeued)."""
@@ -160,6 +172,12 @@ class Store(Protocol):
     def clocks_started(self, since: datetime, until: datetime) -> list[ClockRecord]:
         """Records of clocks started in ``[since, until)``, oldest first (for reports)."""
 
+    def save_backtest(self, result: dict[str, Any]) -> None:
+        """Keep a backtest's result (its JSON form), replacing the one kept before."""
+
+    def last_backtest(self) -> dict[str, Any] | None:
+        """The result of the last backtest kept, for the admin console; None if none."""
+
     def close(self) -> None: ...
 
 
@@ -192,6 +210,9 @@ class SqliteStore:
                 CREATE INDEX IF NOT EXISTS warden_clock_started ON warden_clock (started_at);
                 CREATE INDEX IF NOT EXISTS warden_clock_live
                     ON warden_clock (due_at) WHERE live = 1;
+                CREATE TABLE IF NOT EXISTS warden_backtest (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), result TEXT NOT NULL,
+                    saved_at REAL NOT NULL);
                 """
             )
             columns = {row[1] for row in db.execute("PRAGMA table_info(warden_delivery)")}
@@ -279,6 +300,15 @@ class SqliteStore:
                 ).rowcount
                 == 1
             )
+
+    def failed(self, limit: int = 10) -> list[DeadDelivery]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT id, error, finished_at FROM warden_delivery WHERE state = ? "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (FAILED, limit),
+            ).fetchall()
+        return [DeadDelivery(row[0], row[1] or "", float(row[2] or 0.0)) for row in rows]
 
     def dead_count(self) -> int:
         with self._connection() as db:
@@ -415,6 +445,19 @@ class SqliteStore:
             ).fetchall()
         return [ClockRecord.from_json(row[0]) for row in rows]
 
+    def save_backtest(self, result: dict[str, Any]) -> None:
+        # One row: only the last backtest is kept.
+        with self._write_lock, self._connection() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO warden_backtest (id, result, saved_at) VALUES (1, ?, ?)",
+                (json.dumps(result), time.time()),
+            )
+
+    def last_backtest(self) -> dict[str, Any] | None:
+        with self._connection() as db:
+            row = db.execute("SELECT result FROM warden_backtest WHERE id = 1").fetchone()
+        return cast(dict[str, Any], json.loads(row[0])) if row else None
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -498,6 +541,18 @@ class RedisStore:
         pipe.zadd(self._key("pending"), {delivery_id: float(received or time.time())})
         pipe.execute()
         return True
+
+    def failed(self, limit: int = 10) -> list[DeadDelivery]:
+        found = []
+        for member in cast(set[bytes], self._redis.smembers(self._key("dead"))):
+            delivery_id = _text(member)
+            fields = cast(
+                list[bytes | None],
+                self._redis.hmget(self._key("delivery", delivery_id), ["error", "finished_at"]),
+            )
+            error, finished = fields
+            found.append(DeadDelivery(delivery_id, (error or b"").decode(), float(finished or 0.0)))
+        return sorted(found, key=lambda dead: dead.finished_at, reverse=True)[:limit]
 
     def dead_count(self) -> int:
         return int(self._redis.scard(self._key("dead")))
@@ -592,6 +647,13 @@ class RedisStore:
             return []
         texts = cast(list[bytes | None], self._redis.hmget(self._key("clocks"), tickets))
         return [ClockRecord.from_json(text.decode()) for text in texts if text]
+
+    def save_backtest(self, result: dict[str, Any]) -> None:
+        self._redis.set(self._key("backtest"), json.dumps(result))
+
+    def last_backtest(self) -> dict[str, Any] | None:
+        text = cast(bytes | None, self._redis.get(self._key("backtest")))
+        return cast(dict[str, Any], json.loads(text)) if text else None
 
     def close(self) -> None:
         self._redis.close()

@@ -16,7 +16,7 @@ text against titles and articles and silently finds nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -85,20 +85,37 @@ def missed_payloads(
 
 def _payload(client: ZammadClient, ticket: dict[str, Any]) -> ZammadPayload | None:
     articles = client.articles(int(ticket["id"]))
-    from_customer = [
+    from_customer = customer_articles(articles)
+    if not from_customer:
+        return None
+    customer = client.user(int(ticket["customer_id"])) if ticket.get("customer_id") else None
+    organization_id = ticket.get("organization_id")
+    organization = client.organization(int(organization_id)) if organization_id else None
+    return rebuild_payload(ticket, articles, from_customer[-1], customer, organization)
+
+
+def customer_articles(articles: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The public articles a customer wrote, in the order given."""
+    return [
         article
         for article in articles
         if str(article.get("sender", "")).lower() == "customer" and not article.get("internal")
     ]
-    if not from_customer:
-        return None
+
+
+def rebuild_payload(
+    ticket: Mapping[str, Any],
+    articles: Sequence[Mapping[str, Any]],
+    article: Mapping[str, Any],
+    customer: Mapping[str, Any] | None,
+    organization: Mapping[str, Any] | None,
+) -> ZammadPayload:
+    """The webhook payload Zammad sends for ``article`` on the expanded ``ticket`` when
+    ``articles`` are the ticket's articles so far; raises PayloadError for odd data."""
     rebuilt = dict(ticket)
     # Expanded tickets name their relations; the webhook payload carries objects.
-    rebuilt["customer"] = (
-        client.user(int(ticket["customer_id"])) if ticket.get("customer_id") else None
-    )
-    organization_id = ticket.get("organization_id")
-    rebuilt["organization"] = client.organization(int(organization_id)) if organization_id else None
+    rebuilt["customer"] = dict(customer) if customer is not None else None
+    rebuilt["organization"] = dict(organization) if organization is not None else None
     rebuilt["article_count"] = len(articles)
-    rebuilt["article_ids"] = [int(article["id"]) for article in articles]
-    return parse_payload({"ticket": rebuilt, "article": from_customer[-1]})
+    rebuilt["article_ids"] = [int(item["id"]) for item in articles]
+    return parse_payload({"ticket": rebuilt, "article": dict(article)})

@@ -235,6 +235,9 @@ class FakeZammad:
     chaos_random: random.Random = field(default_factory=random.Random)
     chaos_timeout: float = 1.5
     chaos_faults: dict[str, int] = field(default_factory=dict)
+    # Seconds every answer waits, outside the lock so that requests wait side by side:
+    # not Zammad's, the network's and a busy server's delay, for benchmarks.
+    latency: float = 0.0
     webhook_wait_scale: float = 0.01
     webhook_timeouts: tuple[float, float] = (4.0, 30.0)
     # Webhooks' signature tokens as stored (the API shows them masked).
@@ -413,9 +416,18 @@ class FakeZammad:
             self._run_triggers(row["id"], article["id"], action, changed=changed)
             return row["id"], article["id"]
 
-    def agent_reply(self, ticket_id: int, *, body: str, to: str, internal: bool = False) -> int:
-        """A person (agent ``AGENT``) answers by email in Zammad's UI: the same article
-        creation as the API's, then the triggers ('update'). Returns the article id."""
+    def agent_reply(
+        self,
+        ticket_id: int,
+        *,
+        body: str,
+        to: str,
+        internal: bool = False,
+        at: datetime | None = None,
+    ) -> int:
+        """A person (agent ``AGENT``) answers by email in Zammad's UI (at ``at``, default
+        now): the same article creation as the API's, then the triggers ('update').
+        Returns the article id."""
         with self.lock:
             self.users.setdefault(AGENT["id"], dict(AGENT))
             ticket = self.tickets[ticket_id]
@@ -433,7 +445,7 @@ class FakeZammad:
                     "content_type": "text/html",
                     "preferences": {},
                     "created_by_id": AGENT["id"],
-                    "created_at": datetime.now(UTC),
+                    "created_at": at or datetime.now(UTC),
                 },
             )
             self._run_triggers(ticket_id, article["id"], "update", changed=set())
@@ -521,6 +533,8 @@ class FakeZammad:
         path, query = parsed.path, parse_qs(parsed.query)
         with self.lock:
             self.requests.append((method, path))
+        if self.latency:
+            time.sleep(self.latency)
         if self.hold_path and path.startswith(self.hold_path):
             self.held.wait(timeout=60)
         auth = headers.get("authorization", "")
@@ -856,8 +870,19 @@ class FakeZammad:
             default=50,
             maximum=200,
         )
-        found = []
-        for ticket in self.tickets.values():
+        sort_by = str(params.get("sort_by") or "updated_at")
+        descending = str(params.get("order_by") or "desc").lower() == "desc"
+        ordered = sorted(
+            self.tickets.values(),
+            key=lambda t: (t.get(sort_by) is None, t.get(sort_by), t["id"]),
+            reverse=descending,
+        )
+        # Matched in order until the page is full, as the database's LIMIT stops: the same
+        # page as matching every ticket first, at a cost that grows with the page asked for.
+        found: list[dict[str, Any]] = []
+        for ticket in ordered:
+            if len(found) >= offset + limit:
+                break
             if query and not (
                 self._es_match(ticket, query)
                 if self.elasticsearch
@@ -867,11 +892,6 @@ class FakeZammad:
             if condition and not self._search_condition(ticket, condition):
                 continue
             found.append(ticket)
-        sort_by = str(params.get("sort_by") or "updated_at")
-        descending = str(params.get("order_by") or "desc").lower() == "desc"
-        found.sort(
-            key=lambda t: (t.get(sort_by) is None, t.get(sort_by), t["id"]), reverse=descending
-        )
         page = found[offset : offset + limit]
         if _true(str(params.get("expand", ""))):
             return [_json_ready(self._expanded_ticket(t)) for t in page]
