@@ -456,6 +456,10 @@ def _entry(delivery_id: str, event: Event, applied: Applied, *, dry_run: bool) -
         "ticket_id": event.ticket.id,
         "ticket_number": event.ticket.number,
         "article_id": event.message.id if event.message else None,
+        # What the admin console shows of the message decided on.
+        "subject": event.ticket.title,
+        "from": event.message.from_address if event.message else None,
+        "channel": event.message.channel if event.message else None,
         "decided_at": datetime.fromtimestamp(time.time(), UTC).isoformat(),
         "dry_run": dry_run,
         "decision": applied.decision.to_json(),

@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     zammad_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
-    # Reads GET /decisions and the details of /readyz (Authorization: Bearer ...).
+    # The admin console's login, and GET /decisions and /readyz's details (Bearer ...).
     admin_token: SecretStr | None = None
+    # Mark the admin console's session cookie Secure even on plain HTTP (behind a TLS
+    # proxy that does not say so); it is Secure on HTTPS requests anyway.
+    admin_secure_cookie: bool = False
     # django-helpdesk: its base URL, a staff user for its REST API (basic auth),
     # and that user's id, which marks the bot's own follow-ups.
     django_helpdesk_url: str | None = None

@@ -193,7 +193,15 @@ def test_only_the_loopback_demo_without_a_helpdesk_runs_open(tmp_path: Path) -> 
     app = create_app(demo, build_runtime(demo, immediate=True), open_demo=True)
     client = app.test_client()
     assert client.post(URL, data=body_of("whatsapp")).status_code == 202
-    assert len(client.get("/decisions").json["decisions"]) == 1
+    # Decisions still need the admin token: the demo made one, readable by its owner only.
+    assert client.get("/decisions").status_code == 401
+    token_file = tmp_path / "admin-token"
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    made = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+    assert len(client.get("/decisions", headers=made).json["decisions"]) == 1
+    # The next start keeps the same token.
+    create_app(demo, build_runtime(demo, immediate=True), open_demo=True)
+    assert client.get("/decisions", headers=made).status_code == 200
     # The same demo on every interface needs the secret to start at all.
     with pytest.raises(SettingsError, match="WARDEN_WEBHOOK_SECRET is not set"):
         create_app(demo, open_demo=demo.is_open_demo("0.0.0.0"))

@@ -24,6 +24,15 @@ from plugin.runtime import Runtime, build_runtime, delivery_id_for
 from plugin.settings import Settings
 from plugin.signature import SIGNATURE_HEADER, verify_signature
 from plugin.zammad.payload import parse_payload
+from webhooks.admin import install_console
+from webhooks.admin.auth import (
+    TOKEN_FILE,
+    admin_allowed,
+    admin_token,
+    demo_token,
+    demo_token_path,
+)
+from webhooks.admin.views import console_error, is_console_request
 
 log = logging.getLogger(__name__)
 EXTENSION = "ticket_warden"
@@ -138,24 +147,13 @@ def _counted(outcome: str, body: dict[str, str], status: int = 200) -> tuple[Res
     return jsonify(body), status
 
 
-def _admin_allowed() -> bool:
-    """The open demo, or ``Authorization: Bearer <WARDEN_ADMIN_TOKEN>`` (constant time)."""
-    if current_app.config[OPEN_DEMO]:
-        return True
-    token = _runtime().settings.admin_bytes()
-    given = request.headers.get("Authorization", "")
-    if token is None or not given.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(given.removeprefix("Bearer ").encode("utf-8"), token)
-
-
 @bp.get("/decisions")
 def decisions() -> tuple[Response, int]:
     """Recent decisions, newest first: customers' names, addresses and replies, so only
-    for the admin (or the loopback demo without a helpdesk)."""
+    for the admin (bearer token, or the console's session)."""
     runtime = _runtime()
-    if not _admin_allowed():
-        if runtime.settings.admin_bytes() is None:
+    if not admin_allowed():
+        if admin_token() is None:
             return error(403, "forbidden", "set WARDEN_ADMIN_TOKEN to read decisions")
         return error(401, "unauthorized", "send 'Authorization: Bearer <WARDEN_ADMIN_TOKEN>'")
     limit = request.args.get("limit", "50")
@@ -185,7 +183,7 @@ def ready() -> tuple[Response, int]:
     problems = _runtime().readiness_problems()
     if not problems:
         return jsonify({"status": "ready"}), 200
-    if not _admin_allowed():
+    if not admin_allowed():
         problems = sorted({problem.split(":", 1)[0] + ": not ready" for problem in problems})
     return jsonify({"status": "unready", "problems": problems}), 503
 
@@ -196,33 +194,47 @@ def metrics() -> Response:
     return Response(_runtime().metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def _http_error(exc: HTTPException) -> tuple[Response, int]:
+def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
     status = exc.code or 500
+    if is_console_request():
+        return console_error(status, exc.name or "error", exc.description or "")
     code = (exc.name or "error").lower().replace(" ", "_")
     return error(status, code, exc.description or exc.name or "error")
 
 
-def _unexpected(exc: Exception) -> tuple[Response, int]:
+def _unexpected(exc: Exception) -> tuple[Response | str, int]:
     log.exception("unexpected error on %s %s", request.method, request.path, exc_info=exc)
-    return error(500, "internal_error", "internal error; the server log has the details")
+    message = "internal error; the server log has the details"
+    if is_console_request():
+        return console_error(500, "Internal error", message)
+    return error(500, "internal_error", message)
 
 
 def create_app(
     settings: Settings, runtime: Runtime | None = None, *, open_demo: bool = False
 ) -> Flask:
-    """The receiver; raises SettingsError when it must not start.
+    """The receiver and the admin console; raises SettingsError when it must not start.
 
     ``open_demo`` (only for the loopback demo without a helpdesk, see
-    ``Settings.is_open_demo``) accepts unsigned webhooks and shows decisions to anyone;
-    otherwise webhooks need the secret and decisions the admin token.
+    ``Settings.is_open_demo``) accepts unsigned webhooks; otherwise webhooks need the
+    secret. Decisions and the console always need the admin token: the demo without
+    one makes one and keeps it in a file only its owner can read.
     """
     settings.check_can_serve(open_demo=open_demo)
     app = Flask("ticket-warden")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config[OPEN_DEMO] = open_demo
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION] = runtime or build_runtime(settings)
+    runtime = runtime or build_runtime(settings)
+    app.extensions[EXTENSION] = runtime
+    token, token_file = settings.admin_bytes(), None
+    if token is None and open_demo:
+        token_path = demo_token_path(settings)
+        token, token_file = demo_token(token_path).encode("utf-8"), str(token_path)
+    app.config[TOKEN_FILE] = token_file
     app.register_blueprint(bp)
+    # Webhooks are signed (or carry the secret), not forms: no CSRF token on them.
+    install_console(app, runtime, token=token, token_file=token_file).exempt(bp)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     # An unknown trailing slash is a 404, never a redirect: Zammad counts redirects as failures.
