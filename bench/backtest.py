@@ -78,7 +78,7 @@ def backtest(argv: list[str], output: Path) -> tuple[float, dict[str, Any]]:
 
 def show(label: str, value: str) -> None:
     """One figure, its label in a column."""
-    print(f"  {label:<42}{value}")
+    print(f"  {label:<44} {value}")
 
 
 def run(args: argparse.Namespace, url: str, token: str, seeded: list[Any], work: Path) -> int:

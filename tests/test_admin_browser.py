@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 from plugin.store import SqliteStore
-from tests.conftest import settled
+from tests.conftest import EXAMPLES, settled
 from tests.serving import ADMIN_TOKEN
 from tests.test_report_fixture_month import BREACHED, EXPECTED_BANDS, MET, TICKETS
 
@@ -97,7 +99,9 @@ def count(driver: Any, selector: str) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, selector))
 
 
-def test_the_console_in_chromium(installed: Any, browser: Any, serve_env: dict[str, str]) -> None:
+def test_the_console_in_chromium(
+    installed: Any, browser: Any, serve_env: dict[str, str], tmp_path: Path
+) -> None:
     zammad, served = installed
     zammad.receive_mail(sender=CUSTOMER, name="Thandi Nkosi", subject="Help", body="Broken.")
     zammad.receive_mail(
@@ -169,8 +173,17 @@ def test_the_console_in_chromium(installed: Any, browser: Any, serve_env: dict[s
     table = browser.find_element(By.CSS_SELECTOR, "#met-and-breached table").text
     assert f"2026-11 {MET} {BREACHED}" in table
     shot(browser, "5-report")
+    # A backtest of the same Zammad, run from the command line, is shown as the last one.
+    ran = subprocess.run(
+        [sys.executable, "-m", "plugin.cli", "backtest", "--since", "1d", "--against",
+         str(EXAMPLES / "policy.yaml"), "--output", str(tmp_path / "backtest.json")],
+        env=serve_env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
     browser.find_element(By.LINK_TEXT, "Backtest").click()
     assert heading(browser, "The last backtest") == "The last backtest"
+    examined = browser.find_element(By.XPATH, "//tr[th='tickets examined']/td").text
+    assert examined == "2"
     shot(browser, "6-backtest")
 
     # A form without its CSRF token is refused.

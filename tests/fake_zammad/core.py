@@ -229,8 +229,9 @@ class FakeZammad:
     hold_path: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_ids: dict[str, int] = field(default_factory=dict)
-    # "now" for relative search conditions; tests set it to their payloads' time.
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # "now" for relative search conditions: the real time, as Zammad's Time.zone.now,
+    # unless a test pins it to its payloads' time.
+    now: datetime | None = None
     chaos_rate: float = 0.0
     chaos_random: random.Random = field(default_factory=random.Random)
     chaos_timeout: float = 1.5
@@ -302,7 +303,7 @@ class FakeZammad:
                 self.organizations[organization["id"]] = dict(organization)
             priority = ticket.get("priority")
             priority_name = priority.get("name") if isinstance(priority, dict) else priority
-            created = rails.parse_time(ticket.get("created_at") or rails.time(self.now))
+            created = rails.parse_time(ticket.get("created_at") or rails.time(self.current_time()))
             row = self._new_ticket_row(
                 int(ticket["id"]),
                 title=ticket.get("title", ""),
@@ -337,6 +338,10 @@ class FakeZammad:
                         ),
                     },
                 )
+
+    def current_time(self) -> datetime:
+        """The pinned ``now``, else the real time."""
+        return self.now or datetime.now(UTC)
 
     def receive_mail(
         self,
@@ -916,7 +921,7 @@ class FakeZammad:
         date math, else a word search (guess: ES tokenising reduced to substrings)."""
         match = re.fullmatch(r"created_at:>now-(\d+)m", query.strip())
         if match:
-            return bool(ticket["created_at"] > self.now - timedelta(minutes=int(match[1])))
+            return bool(ticket["created_at"] > self.current_time() - timedelta(minutes=int(match[1])))
         return self._sql_match(ticket, query)
 
     def _search_condition(self, ticket: Mapping[str, Any], condition: Mapping[str, Any]) -> bool:
@@ -929,7 +934,7 @@ class FakeZammad:
             action="update",
             changed=(),
             changes_required=False,
-            now=self.now,
+            now=self.current_time(),
         )
 
     # -- articles ------------------------------------------------------------------------
