@@ -37,21 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from plugin.cli import main  # noqa: E402
 from tests.fake_zammad import FakeZammad, running  # noqa: E402
-from tests.past_tickets import NAMED_CUSTOMERS, seed  # noqa: E402
+from tests.past_tickets import CURRENT_WITHOUT_BRIGHT, NAMED_CUSTOMERS, seed  # noqa: E402
 
 BOUND_SECONDS = 60.0
 CUSTOMERS = 300
-CURRENT_WITHOUT_BRIGHT = """\
-clients:
-  - name: Acme Storage
-    tier: gold
-    organizations: ["Acme Storage (Pty) Ltd"]
-    domains: ["acme.example"]
-  - name: Cobalt Clinics
-    tier: gold
-    emails: ["it@cobalt.example"]
-    response_hours: 2
-"""
 
 
 def serve_history(count: int, latency: float, pipe: Connection) -> None:

@@ -25,6 +25,21 @@ NAMED_CUSTOMERS = (
     ("sam.jacobs@gmail.example", "Sam Jacobs", None),
 )
 
+# A policy file (merged over the built-in policy, as every policy file is) with
+# examples/policy.yaml's clients but Bright Logistics: that client's tickets are silver
+# under the example policy and per-incident under this one, so exactly they differ.
+CURRENT_WITHOUT_BRIGHT = """\
+clients:
+  - name: Acme Storage
+    tier: gold
+    organizations: ["Acme Storage (Pty) Ltd"]
+    domains: ["acme.example"]
+  - name: Cobalt Clinics
+    tier: gold
+    emails: ["it@cobalt.example"]
+    response_hours: 2
+"""
+
 # Messages from examples/payloads/, as plain text: (subject, body, auto-response).
 MESSAGES = {
     "specific": (

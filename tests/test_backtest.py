@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import requests
 
 from plugin.cli import main
@@ -32,7 +30,7 @@ from plugin.reports.backtest import (
     sla_outcome,
 )
 from plugin.reports.backtest_html import ROWS_SHOWN, backtest_page, backtest_section
-from plugin.store import RedisStore, SqliteStore, Store
+from plugin.store import SqliteStore
 from plugin.zammad.client import ZammadClient
 from plugin.zammad.history import (
     NO_CUSTOMER_MESSAGE,
@@ -43,24 +41,11 @@ from plugin.zammad.history import (
 )
 from tests.conftest import EXAMPLES, SAST
 from tests.fake_zammad import FakeZammad, rails, running
-from tests.past_tickets import NAMED_CUSTOMERS, Seeded, seed
+from tests.past_tickets import CURRENT_WITHOUT_BRIGHT, NAMED_CUSTOMERS, Seeded, seed
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=SAST)
 REDIS_URL = os.environ.get("WARDEN_TEST_REDIS", "redis://127.0.0.1:6379/0")
 BRIGHT = NAMED_CUSTOMERS[1][0]
-# examples/policy.yaml without its Bright Logistics client: tickets from that client are
-# silver under the example policy and per-incident under this one.
-CURRENT_WITHOUT_BRIGHT = """\
-clients:
-  - name: Acme Storage
-    tier: gold
-    organizations: ["Acme Storage (Pty) Ltd"]
-    domains: ["acme.example"]
-  - name: Cobalt Clinics
-    tier: gold
-    emails: ["it@cobalt.example"]
-    response_hours: 2
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -250,47 +235,6 @@ def test_long_lists_are_cut_on_the_page_but_not_the_changes() -> None:
 def test_a_stored_result_of_another_version_asks_for_a_new_run() -> None:
     assert "run <code>ticket-warden backtest</code> again" in backtest_section({"version": 0})
     assert "run <code>ticket-warden backtest</code> again" in backtest_section(None)
-
-
-# -- the store keeps the last backtest ---------------------------------------------------
-
-
-def redis_available() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        sqlite = SqliteStore(tmp_path / "store.sqlite3")
-        yield sqlite
-        sqlite.close()
-        return
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS_URL} is not reachable; CI must start it")
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"tw-test-{uuid.uuid4().hex[:8]}"
-    shared = RedisStore(REDIS_URL, prefix=prefix)
-    yield shared
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    shared.close()
-
-
-def test_the_store_keeps_only_the_last_backtest(store: Store) -> None:
-    assert store.last_backtest() is None
-    first = result_of([Replay(facts(1, title="Sicherung schlägt fehl"), decision())]).to_json()
-    store.save_backtest(first)
-    assert store.last_backtest() == first
-    second = result_of([Replay(facts(2), decision())]).to_json()
-    store.save_backtest(second)
-    assert store.last_backtest() == second
-    assert "Backtest of new.yaml" in backtest_section(store.last_backtest())
 
 
 # -- past tickets from the fake Zammad ---------------------------------------------------

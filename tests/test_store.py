@@ -231,3 +231,27 @@ def test_clocks_started_in_a_month_oldest_first(store: Store) -> None:
     assert [record.ticket for record in store.clocks_started(*month)] == ["11"]
     everything = store.clocks_started(datetime(2026, 1, 1, tzinfo=UTC), month[1])
     assert [record.ticket for record in everything] == ["10", "11"]
+
+
+def test_the_store_keeps_only_the_last_backtest(store: Store) -> None:
+    assert store.last_backtest() is None
+    first = {"policy": "new.yaml", "examined": 1, "rows": [{"title": "Sicherung schlägt fehl"}]}
+    store.save_backtest(first)
+    assert store.last_backtest() == first
+    second = {"policy": "new.yaml", "examined": 2, "rows": []}
+    store.save_backtest(second)
+    assert store.last_backtest() == second
+
+
+def test_dead_deliveries_are_listed_newest_first_with_why(store: Store) -> None:
+    for number in range(3):
+        store.accept(f"d-{number}", b"{}")
+        store.finish(f"d-{number}", error=f"gave up {number}")
+        time.sleep(0.01)
+    store.accept("d-ok", b"{}")
+    store.finish("d-ok")
+    listed = store.failed(limit=2)
+    expected = [("d-2", "gave up 2"), ("d-1", "gave up 1")]
+    assert [(dead.id, dead.error) for dead in listed] == expected
+    assert listed[0].finished_at >= listed[1].finished_at > 0
+    assert store.requeue("d-2") and [dead.id for dead in store.failed()] == ["d-1", "d-0"]

@@ -921,7 +921,9 @@ class FakeZammad:
         date math, else a word search (guess: ES tokenising reduced to substrings)."""
         match = re.fullmatch(r"created_at:>now-(\d+)m", query.strip())
         if match:
-            return bool(ticket["created_at"] > self.current_time() - timedelta(minutes=int(match[1])))
+            return bool(
+                ticket["created_at"] > self.current_time() - timedelta(minutes=int(match[1]))
+            )
         return self._sql_match(ticket, query)
 
     def _search_condition(self, ticket: Mapping[str, Any], condition: Mapping[str, Any]) -> bool:
