@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # Mark the admin console's session cookie Secure even on plain HTTP (behind a TLS
     # proxy that does not say so); it is Secure on HTTPS requests anyway.
     admin_secure_cookie: bool = False
+    # Proxies in front of the receiver that set X-Forwarded-For and -Proto: the client's
+    # address (the console's sign-in throttle) and HTTPS (its Secure cookie) are read from
+    # that many hops. 0 trusts no such header, as anyone can send one.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
     # django-helpdesk: its base URL, a staff user for its REST API (basic auth),
     # and that user's id, which marks the bot's own follow-ups.
     django_helpdesk_url: str | None = None

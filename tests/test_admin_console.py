@@ -296,3 +296,31 @@ def test_policy_page_lists_what_check_finds_missing_in_zammad(
     shown = page(client, "/admin/policy")
     assert 'id="installation-problems"' in shown
     assert "is missing: run &#39;ticket-warden install&#39;" in shown
+
+
+def sign_in_as(client: FlaskClient, address: str, token: str, **headers: str) -> int:
+    login = client.get("/admin/login", headers=headers).get_data(as_text=True)
+    form = {"csrf_token": csrf_of(login), "token": token}
+    sent = {"X-Forwarded-For": address} | headers
+    return client.post("/admin/login", data=form, headers=sent).status_code
+
+
+def test_forwarded_headers_count_only_behind_a_configured_proxy(tmp_path: Path) -> None:
+    direct = settings_for(tmp_path / "direct")
+    client = create_app(direct, build_runtime(direct, immediate=True)).test_client()
+    for number in range(5):
+        assert sign_in_as(client, f"198.51.100.{number}", "guess") == 401
+    # Made-up X-Forwarded-For addresses do not get around the throttle ...
+    assert sign_in_as(client, "198.51.100.99", ADMIN_TOKEN) == 429
+
+    proxied = settings_for(tmp_path / "proxied", proxy_hops=1)
+    client = create_app(proxied, build_runtime(proxied, immediate=True)).test_client()
+    for _ in range(5):
+        assert sign_in_as(client, "198.51.100.1", "guess") == 401
+    assert sign_in_as(client, "198.51.100.1", ADMIN_TOKEN) == 429
+    # ... but behind the proxy each client is counted on its own, and HTTPS is seen.
+    # (Over HTTPS Flask-WTF also wants the same-origin Referer a browser sends.)
+    https = {"X-Forwarded-Proto": "https", "Referer": "https://localhost/admin/login"}
+    assert sign_in_as(client, "198.51.100.2", ADMIN_TOKEN, **https) == 302
+    cookie = client.get_cookie("warden_admin")
+    assert cookie is not None and cookie.secure

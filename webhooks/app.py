@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plugin.django_helpdesk.payload import parse_payload as dh_payload
 from plugin.errors import PayloadError, SignatureError
@@ -232,6 +233,9 @@ def create_app(
         token_path = demo_token_path(settings)
         token, token_file = demo_token(token_path).encode("utf-8"), str(token_path)
     app.config[TOKEN_FILE] = token_file
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(bp)
     # Webhooks are signed (or carry the secret), not forms: no CSRF token on them.
     install_console(app, runtime, token=token, token_file=token_file).exempt(bp)

@@ -8,6 +8,7 @@ the pure summaries; only "Try a ticket" decides anything, and it writes nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from webhooks.admin.auth import (
 )
 from webhooks.admin.trial import CHANNELS, TIME_FORMAT, read_trial
 
+log = logging.getLogger(__name__)
 CONSOLE = "ticket_warden_console"
 # Decisions the decisions page shows at most after filtering.
 DECISIONS_SHOWN = 100
@@ -149,14 +151,17 @@ def login() -> BaseResponse | tuple[str, int]:
     address = request.remote_addr or "unknown"
     wait = console.throttle.wait_for(address)
     if wait > 0:
+        log.warning("admin console: sign-in from %s refused for %d s (wrong tokens)", address, wait)
         message = f"too many wrong tokens; try again in {int(wait) + 1} s"
         return _page("login.html", 429, configured=True, error=message, token_file=None)
     if not token_matches(request.form.get("token", "")):
         console.throttle.failed(address)
+        log.warning("admin console: wrong token from %s", address)
         return _page(
             "login.html", 401, configured=True, error="wrong token", token_file=console.token_file
         )
     sign_in()
+    log.info("admin console: signed in from %s", address)
     return redirect(_safe_next(request.form.get("next")))
 
 
