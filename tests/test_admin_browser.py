@@ -124,7 +124,10 @@ def test_the_console_in_chromium(
     assert "Help" not in browser.page_source
     shot(browser, "0-login")
     sign_in(browser, "a wrong token")
-    assert browser.find_element(By.ID, "login-error").text == "wrong token"
+    refused = WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda found: found.find_element(By.ID, "login-error")
+    )
+    assert refused.text == "wrong token"
     sign_in(browser)
     assert heading(browser, "Decisions") == "Decisions"  # back where we were sent from
     cookie = browser.get_cookie("warden_admin")
