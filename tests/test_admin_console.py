@@ -324,3 +324,21 @@ def test_forwarded_headers_count_only_behind_a_configured_proxy(tmp_path: Path) 
     assert sign_in_as(client, "198.51.100.2", ADMIN_TOKEN, **https) == 302
     cookie = client.get_cookie("warden_admin")
     assert cookie is not None and cookie.secure
+
+
+def test_the_report_downloads_as_csv_and_json(app: Flask, admin: FlaskClient) -> None:
+    store: SqliteStore = app.extensions["ticket_warden"].store
+    for record in month():
+        store.save_clock(record)
+    shown = page(admin, "/admin/report?month=2026-11&client=Acme+Storage")
+    assert "<option selected>Acme Storage</option>" in shown
+    csv_answer = admin.get("/admin/report.csv?month=2026-11&client=Acme+Storage")
+    assert csv_answer.mimetype == "text/csv"
+    assert "sla-compliance-2026-11.csv" in csv_answer.headers["Content-Disposition"]
+    lines = csv_answer.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("client,tier,tickets") and len(lines) == 2
+    rows = admin.get("/admin/report.json?month=2026-11").json["rows"]
+    assert [row["client"] for row in rows] == ["Acme Storage", "(no client)"]
+    assert admin.get("/admin/report.xml?month=2026-11").status_code == 404
+    assert admin.get("/admin/report.csv?month=soon").status_code == 400
+    assert FlaskClient(app).get("/admin/report.csv?month=2026-11").status_code == 302

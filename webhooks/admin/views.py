@@ -29,6 +29,8 @@ from plugin.errors import PolicyError, Problem
 from plugin.manifest import load_manifest
 from plugin.policy import load_policy
 from plugin.readiness import BackgroundCheck
+from plugin.reports.compliance import NO_CLIENT, to_csv, to_json
+from plugin.reports.monthly import monthly_report
 from plugin.runtime import Runtime
 from plugin.text import html_to_text
 from plugin.zammad.installer import Installer, InstallError
@@ -344,25 +346,52 @@ def try_ticket() -> tuple[str, int]:
     return _page("try.html", **(context | {"decision": decision.to_json()}))
 
 
+def _month_asked(runtime: Runtime, now: datetime) -> tuple[str, str | None]:
+    """The month (this one by default) and client the report's query string asks for."""
+    month = request.args.get("month") or now.astimezone(runtime.policy.zone).strftime("%Y-%m")
+    return month, request.args.get("client") or None
+
+
+def _clients(runtime: Runtime) -> list[str]:
+    """The names a report can be narrowed to: the policy's clients, then no client."""
+    return [client.name for client in runtime.policy.clients] + [NO_CLIENT]
+
+
 @admin.get("/report")
 def report() -> tuple[str, int]:
     """The month's SLA compliance per client and tier, with its charts and tables."""
     # matplotlib is loaded by the first report shown, not by every receiver at start-up.
     from plugin.reports.html import report_section  # noqa: PLC0415
-    from plugin.reports.monthly import monthly_report  # noqa: PLC0415
 
     runtime = _console().runtime
-    policy = runtime.policy
     now = datetime.now(UTC)
-    month = request.args.get("month") or now.astimezone(policy.zone).strftime("%Y-%m")
-    client = request.args.get("client") or None
+    month, client = _month_asked(runtime, now)
+    context: dict[str, Any] = {"month": month, "client": client, "clients": _clients(runtime)}
     try:
-        made = monthly_report(runtime.store, policy, month, now, client=client)
+        made = monthly_report(runtime.store, runtime.policy, month, now, client=client)
     except ValueError:
         problem = f"the month must be such as 2026-11, not '{month}'"
-        return _page("report.html", 400, month=month, client=client, section=None, problem=problem)
-    return _page(
-        "report.html", month=month, client=client, section=report_section(made), problem=None
+        return _page("report.html", 400, section=None, problem=problem, **context)
+    return _page("report.html", section=report_section(made), problem=None, **context)
+
+
+@admin.get("/report.<kind>")
+def report_file(kind: str) -> Response | tuple[str, int]:
+    """The same month's rows as a CSV or JSON download (``ticket-warden report``'s)."""
+    runtime = _console().runtime
+    now = datetime.now(UTC)
+    month, client = _month_asked(runtime, now)
+    if kind not in ("csv", "json"):
+        return console_error(404, "Not Found", f"no report as '{kind}': csv or json")
+    try:
+        made = monthly_report(runtime.store, runtime.policy, month, now, client=client)
+    except ValueError:
+        return console_error(400, "Bad Request", f"the month must be such as 2026-11: '{month}'")
+    body = to_csv(made.rows) if kind == "csv" else to_json(made.rows, month)
+    mimetype = "text/csv" if kind == "csv" else "application/json"
+    name = f"sla-compliance-{month}.{kind}"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
