@@ -62,11 +62,11 @@ def read_trial(form: Mapping[str, str], zone: ZoneInfo, default_to: str) -> Tria
         from_address=sender or None,
         to=(to,) if to else (),
         created_at=at,
-        id="try",
+        id="trial",
     )
     ticket = Ticket(
-        id="try",
-        number="try",
+        id="trial",
+        number="TRIAL",
         title=subject,
         customer=Customer(email=sender or None, organization=organization),
         created_at=at,

@@ -9,6 +9,7 @@ the pure summaries; only "Try a ticket" decides anything, and it writes nothing.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,6 +47,8 @@ from webhooks.admin.auth import (
 from webhooks.admin.trial import CHANNELS, TIME_FORMAT, read_trial
 
 log = logging.getLogger(__name__)
+# Runs of blank lines left where HTML had nested blocks.
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 CONSOLE = "ticket_warden_console"
 # Decisions the decisions page shows at most after filtering.
 DECISIONS_SHOWN = 100
@@ -426,4 +429,5 @@ def _epoch(seconds: float) -> datetime:
 @admin.app_template_filter("as_text")
 def _as_text(body: str) -> str:
     """A reply or note's HTML as the text it reads as (escaped on output as ever)."""
-    return html_to_text(body) if "<" in body else body
+    text = html_to_text(body) if "<" in body else body
+    return _BLANK_LINES.sub("\n\n", text).strip()
