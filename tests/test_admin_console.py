@@ -190,10 +190,20 @@ def test_overview_counts_and_failures(app: Flask, admin: FlaskClient) -> None:
     runtime = app.extensions["ticket_warden"]
     runtime.store.accept("d-dead", b"{}")
     runtime.store.finish("d-dead", error="unreadable payload: nothing")
+    runtime.store.accept("d-retrying", b"{}")
+    runtime.store.count_attempt("d-retrying")
+    entry = runtime.store.recent(1)[0]
+    failed = entry | {"delivery": "d-9", "errors": ["tags not written: Not authorized (HTTP 401)"]}
+    runtime.store.record(failed)
     shown = page(admin, "/admin/")
     assert "no helpdesk configured" in shown
     assert re.search(r"<td>dry run</td><td>1</td>", shown)
+    assert re.search(r"<td>with errors</td><td>1</td>", shown)
     assert "ticket-warden requeue d-dead" in shown and "unreadable payload" in shown
+    assert re.search(r'id="queue">.*?<div class="figure">1</div>', shown, re.S)
+    assert re.search(r'id="retrying">.*?<div class="figure">1</div>', shown, re.S)
+    assert "<td>d-retrying</td>" in shown
+    assert "Not authorized (HTTP 401)" in shown and "set WARDEN_ZAMMAD_TOKEN" in shown
 
 
 def test_policy_page_shows_tiers_clients_week_and_closures(
