@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -195,8 +195,3 @@ def closures_ahead(
 def hours_text(value: float) -> str:
     """Hours as an admin writes them: 4 h, 1.5 h."""
     return f"{value:g} h"
-
-
-def tags_of(decision: Mapping[str, Any]) -> Sequence[str]:
-    """A recorded decision's tags, sorted."""
-    return sorted(decision.get("tags", ()))
