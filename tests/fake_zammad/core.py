@@ -229,8 +229,9 @@ class FakeZammad:
     hold_path: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_ids: dict[str, int] = field(default_factory=dict)
-    # "now" for relative search conditions: the real time, as Zammad's Time.zone.now,
-    # unless a test pins it to its payloads' time.
+    # "now" for relative search conditions: the current time, from which
+    # lib/selector/sql.rb measures 'within last (relative)', unless a test pins it to its
+    # payloads' time.
     now: datetime | None = None
     chaos_rate: float = 0.0
     chaos_random: random.Random = field(default_factory=random.Random)
