@@ -62,11 +62,12 @@ def _fail(message: str) -> NoReturn:
     raise CliError(message)
 
 
-def _policy(path: str | None) -> Policy:
+def _policy(path: str | Path | None, role: str = "policy") -> Policy:
+    """The policy at ``path`` (None: the built-in one); a bad one fails in one line."""
     try:
         return load_policy(path)
     except PolicyError as exc:
-        _fail(f"policy: {exc}")
+        _fail(f"{role}: " + " ".join(str(exc).split()))
 
 
 def _read_json(path: str) -> Any:
@@ -419,10 +420,7 @@ def cmd_requeue(args: argparse.Namespace) -> int:
 
 def _named_policy(path: str | Path | None, role: str) -> tuple[Policy, str]:
     """A policy and the name reports give it; a bad one fails in one line."""
-    try:
-        policy = load_policy(path)
-    except PolicyError as exc:
-        _fail(f"{role}: " + " ".join(str(exc).split()))
+    policy = _policy(path, role)
     return policy, str(path) if path else f"built-in {policy.name} policy"
 
 
@@ -533,7 +531,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
         store.close()
     if record is None:
         _fail(f"no SLA clock recorded for ticket {args.ticket} in {settings.store}")
-    policy = load_policy(settings.policy)
+    policy = _policy(settings.policy)
     print(describe_clock(record, policy.zone, datetime.now(UTC)))
     return 0
 
@@ -541,7 +539,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """SLA compliance for a month, per client and tier, from the recorded clocks."""
     settings = _settings()
-    policy = load_policy(settings.policy)
+    policy = _policy(settings.policy)
     try:
         month_bounds(args.month, policy.zone)
     except ValueError:

@@ -883,8 +883,9 @@ class FakeZammad:
             key=lambda t: (t.get(sort_by) is None, t.get(sort_by), t["id"]),
             reverse=descending,
         )
-        # Matched in order until the page is full, as the database's LIMIT stops: the same
-        # page as matching every ticket first, at a cost that grows with the page asked for.
+        # Matched in order until the page is full, as the ordered query with LIMIT and
+        # OFFSET that app/models/ticket/search.rb builds stops: the same page as matching
+        # every ticket first, at a cost that grows with the page asked for.
         found: list[dict[str, Any]] = []
         for ticket in ordered:
             if len(found) >= offset + limit:
