@@ -39,6 +39,7 @@ def keep_log(name: str, text: str) -> None:
     """Keep a server's log under WARDEN_TEST_LOG_DIR (CI greps them all for secrets)."""
     folder = os.environ.get("WARDEN_TEST_LOG_DIR")
     if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / f"{name}.log").write_text(text, "utf-8")
 
 

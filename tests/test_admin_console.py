@@ -90,6 +90,20 @@ def test_signing_in_sets_a_strict_http_only_cookie(anonymous: FlaskClient) -> No
     assert "Tiers and their clocks" in page(anonymous, "/admin/policy")
 
 
+def test_a_webhook_gets_no_session_and_a_cookie_without_a_session_signs_nobody_in(
+    anonymous: FlaskClient,
+) -> None:
+    """Requests without cookies (webhooks) skip the session's signing; a cookie that
+    is not a signed session still signs nobody in."""
+    body = body_of("whatsapp")
+    answer = anonymous.post(URL, data=body, headers=signed(body, delivery="d-1"))
+    assert answer.status_code == 202
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+    anonymous.set_cookie("warden_admin", "forged")
+    assert anonymous.get("/admin/").status_code == 302
+    assert anonymous.get("/decisions").status_code == 401
+
+
 def test_the_cookie_is_secure_over_https(app: Flask) -> None:
     client = app.test_client()
     login = client.get("/admin/login", base_url="https://warden.example")

@@ -20,8 +20,8 @@ from collections import deque
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, current_app, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from plugin.settings import Settings
 
@@ -39,6 +39,13 @@ LOGIN_WINDOW_SECONDS = 300.0
 
 class _ConsoleSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, ``Secure`` when the request was HTTPS."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # A request without cookies (every webhook) starts an empty session without
+        # parsing a header or building the signing serializer.
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
