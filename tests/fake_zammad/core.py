@@ -15,16 +15,17 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from tests.fake_zammad import rails, seeds
 from tests.fake_zammad.selector import InvalidCondition, matches, validate
-from tests.fake_zammad.webhooks import WebhookSender, webhook_body
+from tests.fake_zammad.webhooks import JobRequest, WebhookSender, webhook_body
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -108,7 +109,7 @@ ADMIN_COLUMNS = {
     },
 }
 # Column defaults the migrations give (same files).
-ADMIN_DEFAULTS = {
+ADMIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "/api/v1/webhooks": {"ssl_verify": True, "customized_payload": False, "active": True},
     "/api/v1/triggers": {
         "disable_notification": True,
@@ -141,9 +142,32 @@ ARTICLE_COLUMNS = (
 # Ticket associations resolved from names (association_name_to_id_convert,
 # app/models/application_model/can_associations.rb).
 TICKET_NAMED = {"priority": "priority_id", "state": "state_id", "group": "group_id"}
+# The belongs_to associations declared with a class_name, whose ids param_cleanup
+# looks up (app/models/application_model/can_cleanup_param.rb), in declaration order:
+# app/models/ticket.rb (group and organization have no class_name, so go unchecked), and
+# app/models/ticket/article.rb after HasDefaultModelUserRelations' created_by/updated_by
+# (app/models/concerns/has_default_model_user_relations.rb; ticket has no class_name).
+TICKET_CHECKED_IDS = {
+    "state_id": "Ticket::State",
+    "priority_id": "Ticket::Priority",
+    "owner_id": "User",
+    "customer_id": "User",
+    "created_by_id": "User",
+    "updated_by_id": "User",
+    "create_article_type_id": "Ticket::Article::Type",
+    "create_article_sender_id": "Ticket::Article::Sender",
+}
+ARTICLE_CHECKED_IDS = {
+    "created_by_id": "User",
+    "updated_by_id": "User",
+    "type_id": "Ticket::Article::Type",
+    "sender_id": "Ticket::Article::Sender",
+    "origin_by_id": "User",
+}
+SYSTEM_USER_ID = 1  # db/seeds/users.rb: the system user "-", id 1, owner of unassigned tickets
 CHAOS_FAULTS = ("500", "503", "429", "timeout", "drop_before", "drop_after")
 DROPPED = -1  # status meaning: close the connection without an answer
-BOT = {  # the token's user: the bot, an agent
+BOT: dict[str, Any] = {  # the token's user: the bot, an agent
     "id": 99,
     "login": "ticket-warden@xstore.example",
     "firstname": "ticket",
@@ -152,7 +176,7 @@ BOT = {  # the token's user: the bot, an agent
     "organization_id": None,
     "active": True,
 }
-AGENT = {  # a person answering in Zammad's UI
+AGENT: dict[str, Any] = {  # a person answering in Zammad's UI
     "id": 3,
     "login": "nomsa@xstore.example",
     "firstname": "Nomsa",
@@ -161,7 +185,7 @@ AGENT = {  # a person answering in Zammad's UI
     "organization_id": None,
     "active": True,
 }
-DEFAULT_GROUP = {"id": 1, "name": "Users", "email_address_id": 1, "active": True}
+DEFAULT_GROUP: dict[str, Any] = {"id": 1, "name": "Users", "email_address_id": 1, "active": True}
 GROUP_ADDRESS = ("Support", "support@xstore.example")
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
@@ -178,6 +202,16 @@ class ZammadError(Exception):
 
 def unprocessable(message: str) -> ZammadError:
     return ZammadError(422, message)
+
+
+def without_details(status: int, message: str, permissions: frozenset[str]) -> ZammadError:
+    """An error humanize_error gives no error_human (handles_errors.rb): its message only
+    for a user ExceptionsPolicy#view_details? lets see it (app/policies/exceptions_policy.rb:
+    ``permissions?('admin')``), for others an error id (guess: a fixed id; Zammad draws
+    SecureRandom.urlsafe_base64(6))."""
+    if "admin" not in permissions:
+        message = "Error ID fake01: Please contact your administrator."
+    return ZammadError(status, message, human=False)
 
 
 def not_authorized(message: str = "Not authorized") -> ZammadError:
@@ -205,6 +239,9 @@ class FakeZammad:
     # Settings (db/seeds/settings.rb): es_url blank means no Elasticsearch.
     elasticsearch: bool = False
     tag_new: bool = True
+    ticket_last_contact_behaviour: str = "check_if_agent_already_replied"
+    ticket_define_email_from: str = "AgentNameSystemAddressName"
+    ticket_define_email_from_separator: str = "via"
     # The strictest supported object-manager validation: Zammad up to 2021 refused a
     # datetime attribute whose data_option.diff is nil (object_manager/attribute.rb).
     legacy_attribute_validation: bool = True
@@ -444,7 +481,7 @@ class FakeZammad:
                     "type_id": seeds.type_id("email"),
                     "sender_id": seeds.sender_id("Agent"),
                     "internal": internal,
-                    "from": f'"{GROUP_ADDRESS[0]}" <{GROUP_ADDRESS[1]}>',
+                    "from": self._email_from(AGENT["id"]),
                     "to": to,
                     "subject": ticket["title"],
                     "body": body,
@@ -766,17 +803,17 @@ class FakeZammad:
             value = data.pop(name)
             if column in data:
                 continue  # An explicit *_id wins; the name is dropped.
-            lookup = {
+            lookups: dict[str, Callable[[str], int | None]] = {
                 "priority_id": seeds.priority_id,
                 "state_id": seeds.state_id,
-                "group_id": lambda n: next(
-                    (g["id"] for g in self.groups.values() if g["name"] == n), None
-                ),
-            }[column](str(value))
+                "group_id": self._group_id,
+            }
+            lookup = lookups[column](str(value))
             if lookup is None:
                 raise unprocessable(f"No lookup value found for '{name}': {_inspect(value)}")
             data[column] = lookup
         columns = set(TICKET_COLUMNS) | self.loaded_columns
+        self._check_reference_ids(data, columns, TICKET_CHECKED_IDS)
         clean = {
             key: value
             for key, value in data.items()
@@ -790,6 +827,43 @@ class FakeZammad:
                     raise unprocessable(f"Invalid value for param '{key}'") from exc
         return clean
 
+    def _group_id(self, name: str) -> int | None:
+        return next((int(g["id"]) for g in self.groups.values() if g["name"] == name), None)
+
+    def _check_reference_ids(
+        self, data: Mapping[str, Any], columns: set[str], checked: Mapping[str, str]
+    ) -> None:
+        """param_cleanup's reference check (app/models/application_model/can_cleanup_param.rb):
+        once the params hold any attribute of the model, every ``<association>_id`` of a
+        belongs_to with a class_name that is not blank must be found by
+        ``klass.lookup(id:)``, else Exceptions::UnprocessableEntity (a 422 with
+        error_human, handles_errors.rb) "Invalid value for param '<name>': <inspect>"."""
+        if not any(key in columns for key in data if key != "id"):
+            return
+        for name, klass in checked.items():
+            if name not in data or _blank(data[name]):
+                continue
+            if not self._lookup_id(klass, data[name]):
+                raise unprocessable(
+                    f"Invalid value for param '{name}': {_ruby_inspect(data[name])}"
+                )
+
+    def _lookup_id(self, klass: str, value: Any) -> bool:
+        """``klass.lookup(id: value)`` (app/models/application_model/can_lookup.rb): find_by
+        casts the value as ActiveModel's Integer type does (``to_i``; nil when it has none)."""
+        ident = _cast_integer(value)
+        if ident is None:
+            return False
+        if klass == "User":
+            return ident == SYSTEM_USER_ID or ident in self.users
+        tables: dict[str, Mapping[int, Any]] = {
+            "Ticket::State": seeds.STATES,
+            "Ticket::Priority": seeds.PRIORITIES,
+            "Ticket::Article::Type": seeds.TYPES,
+            "Ticket::Article::Sender": seeds.SENDERS,
+        }
+        return ident in tables[klass]
+
     def _update_ticket(
         self, ticket: dict[str, Any], body: Mapping[str, Any], flags: Mapping[str, bool]
     ) -> Answer:
@@ -797,6 +871,12 @@ class FakeZammad:
         lock and one transaction; answers the reloaded ticket, no article."""
         self._need("ticket.agent", "Not authorized")
         clean = self._cleanup_ticket_params(body)
+        # ApplicationModel::CanCleanupParam#param_preferences_merge: the ticket's preferences
+        # merged (one level, Hash#merge) with the new ones, unless either is blank.
+        existing = ticket.get("preferences")
+        if clean and existing:
+            new = clean.get("preferences")
+            clean["preferences"] = {**existing, **(new if isinstance(new, Mapping) else {})}
         if isinstance(clean.get("pending_time"), str):
             try:  # ActiveRecord casts the string to the datetime column
                 clean["pending_time"] = rails.parse_time(clean["pending_time"])
@@ -805,12 +885,19 @@ class FakeZammad:
         # Core Workflow, on the edit screen tickets_controller.rb#update sets: the seeded
         # 'base - hide pending time on non pending states' (db/seeds/core_workflow.rb,
         # app/models/core_workflow/custom/pending_time.rb) makes pending_time mandatory in
-        # a pending state; app/models/concerns/checks_core_workflow.rb raises, a 422.
+        # a pending state; app/models/concerns/checks_core_workflow.rb#check_mandatory
+        # raises Exceptions::ApplicationModel (lib/exceptions.rb: a subclass of
+        # UnprocessableEntity), so rescue_from answers 422, but humanize_error
+        # (handles_errors.rb) gives error_human only to the exact class UnprocessableEntity
+        # or a record with errors (the ticket has none): no error_human, and the message
+        # only for a user ExceptionsPolicy#view_details? lets see it.
         state_after = clean.get("state_id", ticket.get("state_id"))
         if seeds.is_pending(state_after) and not clean.get(
             "pending_time", ticket.get("pending_time")
         ):
-            raise unprocessable("Missing required value for field 'pending_time'!")
+            raise without_details(
+                422, "Missing required value for field 'pending_time'!", self.permissions
+            )
         before = dict(ticket)
         changed = {key for key, value in clean.items() if before.get(key) != value}
         ticket.update(clean)
@@ -970,14 +1057,20 @@ class FakeZammad:
                 if found is None:
                     raise unprocessable(f"No lookup value found for '{name}': {_inspect(value)}")
                 data.setdefault(f"{name}_id", found)
+        self._check_reference_ids(data, set(ARTICLE_COLUMNS), ARTICLE_CHECKED_IDS)
         clean = {k: v for k, v in data.items() if k in ARTICLE_COLUMNS and k not in NEVER_WRITTEN}
         # Validations::TicketArticleValidator::Default#validate_body
         if clean.get("body") == "":
             raise unprocessable("Need at least an 'article body' field.")
         email = clean.get("type_id") == seeds.type_id("email")
-        # Ticket::Article#check_email_recipient_validity (any sender)
+        # Ticket::Article#check_email_recipient_validity (app/models/ticket/article.rb, any
+        # sender; CreatesTicketArticles sets check_email_recipient_raises_error) raises
+        # Exceptions::InvalidAttribute, a plain StandardError (lib/exceptions.rb): HTTP 500,
+        # no error_human, the message only for admins (handles_errors.rb#humanize_error).
         if email and not _valid_recipients(clean.get("to")):
-            raise ZammadError(422, "Sending an email without a valid recipient is not possible.")
+            raise without_details(
+                500, "Sending an email without a valid recipient is not possible.", self.permissions
+            )
         customer = clean.get("sender_id") == seeds.sender_id("Customer")
         preferences = dict(clean.get("preferences") or {})
         if email and not customer:
@@ -989,12 +1082,10 @@ class FakeZammad:
                 message = (
                     f"No email address found for group '{group.get('name')}' ({group.get('id')})"
                 )
-                if "admin" not in self.permissions:
-                    message = "Error ID fake01: Please contact your administrator."
-                raise ZammadError(500, message, human=False)
+                raise without_details(500, message, self.permissions)
             preferences["email_address_id"] = group["email_address_id"]
-            # adds_metadata_email.rb: from is the group's address, subject the ticket's.
-            clean["from"] = f'"{GROUP_ADDRESS[0]}" <{GROUP_ADDRESS[1]}>'
+            # adds_metadata_email.rb#metadata_email_process_from, the subject the ticket's.
+            clean["from"] = self._email_from(BOT["id"])
             clean["subject"] = clean.get("subject") or ticket["title"]
             clean["message_id"] = f"<{int(time.time() * 1000)}@zammad.example.com>"
         elif clean.get("type_id") not in _NO_METADATA_TYPES:
@@ -1009,6 +1100,23 @@ class FakeZammad:
             # enqueue_communicate_email_job.rb: mailed when the sender is not Customer.
             self.outbox.append({"article_id": article["id"], "to": article.get("to")})
         return article
+
+    def _email_from(self, created_by_id: object) -> str:
+        """app/models/ticket/article/adds_metadata_email.rb#recipient_name and
+        #metadata_email_process_from: unless the author is the system user (id 1), the
+        setting ticket_define_email_from (db/seeds/settings.rb: default
+        'AgentNameSystemAddressName', separator ticket_define_email_from_separator 'via')
+        puts the author's names before the group's email address name;
+        Channel::EmailBuild.recipient_line quotes a name that is not only letters."""
+        name, address = GROUP_ADDRESS
+        author = next((u for uid, u in self.users.items() if uid == created_by_id), {})
+        agent = f"{author.get('firstname') or ''} {author.get('lastname') or ''}"
+        if created_by_id != SYSTEM_USER_ID:
+            if self.ticket_define_email_from == "AgentNameSystemAddressName":
+                name = f"{agent} {self.ticket_define_email_from_separator} {name}"
+            elif self.ticket_define_email_from == "AgentName":
+                name = agent
+        return _recipient_line(name, address)
 
     def _store_article(self, ticket: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
         article: dict[str, Any] = dict.fromkeys(ARTICLE_COLUMNS)
@@ -1025,7 +1133,14 @@ class FakeZammad:
 
     def _article_side_effects(self, ticket: dict[str, Any], article: Mapping[str, Any]) -> None:
         """app/models/ticket/article/has_ticket_contact_attributes_impact.rb and
-        resets_ticket_state.rb, run after every article is created."""
+        resets_ticket_state.rb, run after every article is created.
+
+        last_contact_update_at for a customer's article follows the setting
+        ticket_last_contact_behaviour (db/seeds/settings.rb, default
+        'check_if_agent_already_replied'): by default a customer writing again before an
+        agent answered leaves last_contact_customer_at at the start of the thread (the
+        ``last_contact_customer_at == last_contact_at`` return), and it moves only when the
+        agent's last contact is later, compared in whole seconds (``.to_i``)."""
         sender = seeds.SENDERS.get(int(article["sender_id"] or 0))
         communication = seeds.TYPES.get(int(article["type_id"] or 0), ("", False))[1]
         articles = self.articles[int(ticket["id"])]
@@ -1038,11 +1153,18 @@ class FakeZammad:
         if public and sender == "Agent" and communication and not ticket["first_response_at"]:
             ticket["first_response_at"] = article["created_at"]  # first_response_at_update
         if public and communication and sender == "Customer":  # last_contact_update_at
-            customer_at, agent_at = (
-                ticket["last_contact_customer_at"],
-                ticket["last_contact_agent_at"],
-            )
-            if customer_at is None or agent_at is None or agent_at > customer_at:
+            customer_at = ticket["last_contact_customer_at"]
+            agent_at = ticket["last_contact_agent_at"]
+            if self.ticket_last_contact_behaviour == "based_on_customer_reaction":
+                ticket["last_contact_customer_at"] = article["created_at"]
+                ticket["last_contact_at"] = article["created_at"]
+            elif customer_at and ticket["last_contact_at"] == customer_at:
+                pass  # the customer writes again: the thread's start time stays
+            elif (
+                customer_at is None
+                or agent_at is None
+                or int(agent_at.timestamp()) > int(customer_at.timestamp())  # .to_i
+            ):
                 ticket["last_contact_customer_at"] = article["created_at"]
                 ticket["last_contact_at"] = article["created_at"]
         elif public and communication and sender == "Agent":
@@ -1090,32 +1212,76 @@ class FakeZammad:
                 )
             except InvalidCondition:
                 hit = False  # Selector::Sql#get logs and returns nil: no match.
-            webhook_id = (
-                (trigger.get("perform") or {}).get("notification.webhook", {}).get("webhook_id")
-            )
-            if not hit or webhook_id is None:
+            hook = (trigger.get("perform") or {}).get("notification.webhook") or {}
+            if not hit or not hook:
                 continue
-            webhook = next(
-                (w for w in self.admin["/api/v1/webhooks"] if str(w["id"]) == str(webhook_id)),
-                None,
-            )
-            if webhook is None or not webhook.get("active", True):
-                continue  # TriggerWebhookJob#abort?: silently skipped.
-            payload = webhook_body(
-                ticket=self._visible(ticket),
-                article=article,
-                users=self.users,
-                organizations=self.organizations,
-                groups=self.groups,
-                article_ids=[a["id"] for a in self.articles.get(ticket_id, [])],
-            )
-            self.webhooks_sent.send(
-                endpoint=str(webhook["endpoint"]),
-                trigger_name=str(trigger["name"]),
-                payload=payload,
-                signature_token=self.webhook_secrets.get(int(webhook["id"])),
-                ssl_verify=bool(webhook.get("ssl_verify", True)),
-            )
+            # app/models/ticket/perform_changes/action/notification_webhook.rb (2026): one
+            # TriggerWebhookJob.perform_later(trigger, ticket, article, webhook_id:) per id of
+            # ``Array.wrap(webhook_id).compact_blank.map(&:to_i).uniq``; each job reads the
+            # rest when it runs (see _webhook_job).
+            raw_ids = hook.get("webhook_id")
+            ids = raw_ids if isinstance(raw_ids, list) else [raw_ids]
+            webhook_ids = [_cast_integer(i) for i in ids if not _blank(i)]
+            for webhook_id in dict.fromkeys(i for i in webhook_ids if i is not None):
+                self.webhooks_sent.enqueue(
+                    self._webhook_job(int(trigger["id"]), ticket_id, article_id, webhook_id)
+                )
+
+    def _webhook_job(
+        self, trigger_id: int, ticket_id: int, article_id: int | None, webhook_id: int
+    ) -> Callable[[], JobRequest | None]:
+        """One execution of TriggerWebhookJob#perform (app/jobs/trigger_webhook_job.rb).
+
+        Every attempt (each retry is a new job instance) loads the trigger, ticket and
+        article from their GlobalIDs (gone: discard_on DeserializationError), looks up
+        ``Webhook.find_by(id: webhook_id, active: true)`` (none: abort?, no request), and
+        posts to its endpoint with its signature_token, ssl_verify, basic_auth_username
+        and basic_auth_password, under the trigger's name, the default payload rendered
+        from the records as they are now. Guess: the webhook id comes with the job (the
+        2026 action passes it; the 2025 job read it from trigger.perform), and
+        customized_payload / pre_defined_webhook_type payloads are not modelled.
+        """
+
+        def perform() -> JobRequest | None:
+            with self.lock:
+                trigger = next(
+                    (t for t in self.admin["/api/v1/triggers"] if t["id"] == trigger_id), None
+                )
+                ticket = self.tickets.get(ticket_id)
+                article = next(
+                    (a for a in self.articles.get(ticket_id, []) if a["id"] == article_id), None
+                )
+                if trigger is None or ticket is None or (article_id and article is None):
+                    return None
+                webhook = next(
+                    (
+                        w
+                        for w in self.admin["/api/v1/webhooks"]
+                        if str(w["id"]) == str(webhook_id) and w.get("active", True)
+                    ),
+                    None,
+                )
+                if webhook is None:
+                    return None
+                payload = webhook_body(
+                    ticket=self._visible(ticket),
+                    article=article,
+                    users=self.users,
+                    organizations=self.organizations,
+                    groups=self.groups,
+                    article_ids=[a["id"] for a in self.articles.get(ticket_id, [])],
+                )
+                return JobRequest(
+                    endpoint=str(webhook["endpoint"]),
+                    trigger=str(trigger["name"]),
+                    payload=payload,
+                    token=self.webhook_secrets.get(int(webhook["id"])),
+                    ssl_verify=bool(webhook.get("ssl_verify", True)),
+                    user=webhook.get("basic_auth_username"),
+                    password=webhook.get("basic_auth_password"),
+                )
+
+        return perform
 
     # -- tags ----------------------------------------------------------------------------
 
@@ -1138,12 +1304,23 @@ class FakeZammad:
             allowed = self.tag_new or "admin.tag" in self.permissions or raw in self.tag_items
             if not allowed:
                 raise not_authorized()
-            if item.lower() not in (tag.lower() for tag in tags):  # tags_include? ignores case
+            # app/models/tag.rb (2026) Tag.tag_add returns early when Tag.tags_include?:
+            # ``LOWER(tag_items.name) = LOWER(?)`` over the object's tags, so case is
+            # ignored; otherwise Tag::Item.lookup_by_name_and_create and a new tag.
+            if item.lower() not in (tag.lower() for tag in tags):
                 tags.append(item)
                 if item not in self.tag_items:
                     self.tag_items.append(item)
             self.writes.append((method, path, dict(body)))
             return 201, True, {}
+        # Tag.tag_remove: Tag::Item.lookup_by_name_and_create(item) (app/models/tag/item.rb:
+        # a case-sensitive lookup, can_lookup.rb) creates an unknown item, then the
+        # object's tag with exactly that item is destroyed. A blank name fails the item's
+        # presence validation and creates nothing. Guess: a name differing only in case
+        # from an existing item creates none either (2026 unique index on LOWER(name),
+        # db/migrate/*_tag_unique_index.rb).
+        if item and item.lower() not in (known.lower() for known in self.tag_items):
+            self.tag_items.append(item)
         if item in tags:
             tags.remove(item)
         self.writes.append((method, path, dict(body)))
@@ -1209,14 +1386,15 @@ class FakeZammad:
             return self._attributes(method, rest, body or {})
         if rest == "" and method == "POST":
             clean = self._admin_clean(collection, body or {})
-            self._admin_validate(collection, clean, None)
-            item = ADMIN_DEFAULTS[collection] | clean
-            item["id"] = self._next("admin")
-            item["created_at"] = item["updated_at"] = datetime.now(UTC)
-            self._keep_secret(collection, item)
-            items.append(item)
+            # A new record holds its columns' defaults before it is validated.
+            created = ADMIN_DEFAULTS[collection] | clean
+            self._admin_validate(collection, created, None)
+            created["id"] = self._next("admin")
+            created["created_at"] = created["updated_at"] = datetime.now(UTC)
+            self._keep_secret(collection, created)
+            items.append(created)
             self.writes.append(("POST", collection, body))
-            return 201, self._admin_view(collection, item), {}
+            return 201, self._admin_view(collection, created), {}
         match = re.fullmatch(r"/(\d+)", rest)
         item = next((i for i in items if match and i["id"] == int(match[1])), None)
         if item is None:
@@ -1417,9 +1595,60 @@ class FakeZammad:
 _NO_METADATA_TYPES = {seeds.type_id(n) for n in ("email", "sms", "whatsapp message")} | {6, 7, 8, 9}
 
 
+def _blank(value: Any) -> bool:
+    """ActiveSupport's ``blank?``: nil, false, whitespace-only strings, empty collections."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict | tuple):
+        return not value
+    return False
+
+
+def _cast_integer(value: Any) -> int | None:
+    """ActiveModel::Type::Integer#cast_value: ``value.to_i rescue nil``."""
+    if isinstance(value, bool):
+        return None  # true/false have no to_i
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        match = re.match(r"\s*([+-]?\d+)", value)
+        return int(match[1]) if match else 0
+    return None
+
+
+def _ruby_inspect(value: Any) -> str:
+    """Ruby's ``inspect`` of a JSON value (guess: Ruby before 3.4's ``=>`` hash style)."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_ruby_inspect(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{_ruby_inspect(str(k))}=>{_ruby_inspect(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    return str(value)
+
+
+def _recipient_line(realname: str, email: str) -> str:
+    """app/models/channel/email_build.rb Channel::EmailBuild.recipient_line."""
+    if re.search(r"^[A-z]+$", realname, re.IGNORECASE | re.MULTILINE):
+        return f"{realname} <{email}>"
+    escaped = realname.replace('"', '\\"')
+    return f'"{escaped}" <{email}>'
+
+
 def _valid_recipients(to: Any) -> bool:
-    addresses = _EMAIL.findall(str(to or ""))
-    return bool(addresses)
+    """Ticket::Article#check_email_recipient_validity: ``to`` alone, read as an address
+    list (Mail::AddressList), and every address in it valid. Guess: the list is split
+    as the standard library splits one, and an address is valid when it has a local
+    part, an ``@`` and a dotted domain (EmailAddressValidation checks more)."""
+    addresses = [address for _, address in getaddresses([str(to or "")])]
+    return bool(addresses) and all(_EMAIL.fullmatch(address) for address in addresses)
 
 
 def _paginate(query: Mapping[str, list[str]], *, default: int, maximum: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from tests.fake_zammad import rails, seeds
 __all__ = [
     "USER_ATTRIBUTE_BLACKLIST",
     "Attempt",
+    "JobRequest",
     "WebhookSender",
     "attributes_with_association_names",
     "record_payload",
@@ -341,6 +342,26 @@ class Attempt:
 
 
 @dataclass
+class JobRequest:
+    """What one execution of TriggerWebhookJob sends, read from the records as they are
+    at that execution (app/jobs/trigger_webhook_job.rb ``request``): the webhook's
+    endpoint, signature token, ssl_verify and basic auth, the trigger's name, the payload."""
+
+    endpoint: str
+    trigger: str
+    payload: Mapping[str, Any]
+    token: str | None
+    ssl_verify: bool = True
+    user: str | None = None
+    password: str | None = None
+
+
+# One execution's records: a JobRequest, or None when the job does nothing
+# (TriggerWebhookJob#abort?, or discard_on ActiveJob::DeserializationError).
+JobPerform = Callable[[], JobRequest | None]
+
+
+@dataclass
 class _Delivery:
     ident: str
     endpoint: str
@@ -351,6 +372,7 @@ class _Delivery:
     user: str | None
     password: str | None
     executions: int = 0
+    perform: JobPerform | None = None
 
 
 class WebhookSender:
@@ -368,6 +390,8 @@ class WebhookSender:
         self.open_timeout = open_timeout  # trigger_webhook_job.rb: open_timeout: 4
         self.read_timeout = read_timeout  # trigger_webhook_job.rb: read_timeout: 30
         self.attempts: list[Attempt] = []
+        # Deliveries whose job ended without a request (no active webhook, records gone).
+        self.aborted: list[str] = []
         self._cond = threading.Condition()
         self._queue: list[tuple[float, int, _Delivery]] = []
         self._order = itertools.count()
@@ -411,6 +435,31 @@ class WebhookSender:
             user=basic_auth_username,
             password=basic_auth_password,
         )
+        return self._enqueue(delivery)
+
+    def enqueue(self, perform: JobPerform) -> str:
+        """Queue a TriggerWebhookJob whose every execution re-reads its records.
+
+        ActiveJob serialises the trigger, ticket and article as GlobalIDs and each
+        retry is a new job instance, so every attempt loads them anew, looks the webhook
+        up again (``Webhook.find_by(id:, active: true)``) and renders the payload, and
+        hence the signature, from the records as they are then
+        (app/jobs/trigger_webhook_job.rb). ``perform`` does that reading.
+        """
+        delivery = _Delivery(
+            ident=str(uuid.uuid4()),
+            endpoint="",
+            trigger="",
+            payload={},
+            token=None,
+            ssl_verify=True,
+            user=None,
+            password=None,
+            perform=perform,
+        )
+        return self._enqueue(delivery)
+
+    def _enqueue(self, delivery: _Delivery) -> str:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the webhook sender is closed")
@@ -467,6 +516,23 @@ class WebhookSender:
     def _perform(self, delivery: _Delivery) -> bool:
         """One execution of the job; True when done (success, or an error not retried)."""
         delivery.executions += 1
+        if delivery.perform is not None:
+            try:
+                request = delivery.perform()
+            except Exception as error:  # guess: an error other than RequestError is not retried
+                self._record(delivery, None, f"perform: {error!r}", {}, b"")
+                return True
+            if request is None:  # TriggerWebhookJob#abort? / discard_on: no request, done
+                with self._cond:
+                    self.aborted.append(delivery.ident)
+                return True
+            delivery.endpoint = request.endpoint
+            delivery.trigger = request.trigger
+            delivery.payload = request.payload
+            delivery.token = request.token
+            delivery.ssl_verify = request.ssl_verify
+            delivery.user = request.user
+            delivery.password = request.password
         headers = {
             # lib/user_agent.rb set_headers, then TriggerWebhookJob#headers
             "User-Agent": "Zammad User Agent",
