@@ -248,6 +248,45 @@ def test_check_tells_an_attribute_awaiting_migration_then_a_restart(
     assert status == 0, err
 
 
+def test_check_names_each_active_group_without_an_email_address(
+    fake, capsys, admin_env, monkeypatch
+) -> None:
+    """Zammad refuses email replies on such a group (adds_metadata_email.rb), and tells a
+    bot token without admin rights only an error id: check says so before it happens."""
+    zammad, url = fake
+    installer(url).install()
+    zammad.restart()
+    monkeypatch.setattr("plugin.zammad.installer.GROUPS_PER_PAGE", 2)  # read past a page
+    for ident, name, address, active in (
+        (2, "Sales", 1, True),
+        (3, "Billing", None, True),
+        (4, "Archive", None, False),
+        (5, "Field service", None, True),
+    ):
+        zammad.groups[ident] = {
+            "id": ident,
+            "name": name,
+            "email_address_id": address,
+            "active": active,
+        }
+    status, _, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 2
+    missing = [line for line in err.splitlines() if "has no email address" in line]
+    assert [line.split("'")[1] for line in missing] == ["Billing", "Field service"]
+    assert "Admin > Groups" in missing[0]
+
+    zammad.groups[3]["email_address_id"] = zammad.groups[5]["email_address_id"] = 1
+    status, _, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 0, err
+
+
+def test_check_needs_the_groups_permission(fake, capsys, admin_env) -> None:
+    zammad, url = fake
+    zammad.permissions = zammad.permissions - {"admin.group"}
+    status, _, err = run(capsys, "check", "--url", url, "--token", zammad.token)
+    assert status == 2 and "lacks the permission(s) admin.group" in err
+
+
 def test_the_datetime_attribute_passes_the_strictest_zammad(fake) -> None:
     """Zammad up to 2021 refuses a datetime attribute whose data_option.diff is null."""
     zammad, url = fake

@@ -40,6 +40,8 @@ from plugin.zammad.provision import (
 )
 
 MIGRATIONS_PATH = "/api/v1/object_manager_attributes_execute_migrations"
+# Zammad's default page of groups (model_index_render's paginate_with(default: 500)).
+GROUPS_PER_PAGE = 500
 RESTART_NOTE = (
     "Zammad ran its database migrations for the due-date attribute: restart Zammad "
     "(e.g. 'systemctl restart zammad'; hosted instances restart by themselves)."
@@ -132,7 +134,28 @@ class Installer:
                 )
         lines += self._sla_order_problems()
         lines += self._attribute_problems()
+        lines += self._group_problems()
         return lines
+
+    def _group_problems(self) -> list[str]:
+        """Active groups without an email address. Zammad refuses every email reply on
+        their tickets, and tells a bot token without admin rights no more than an error
+        id, so ticket-warden would retry each reply there until it gives up."""
+        lines = []
+        page = 1
+        while True:
+            body = self._call("GET", f"/api/v1/groups?per_page={GROUPS_PER_PAGE}&page={page}")
+            groups = body if isinstance(body, list) else []
+            lines += [
+                f"group '{group.get('name')}' has no email address: Zammad refuses "
+                "ticket-warden's email replies on its tickets; give it one in Admin > Groups "
+                "(addresses come from Admin > Channels > Email)"
+                for group in groups
+                if group.get("active", True) and not group.get("email_address_id")
+            ]
+            if len(groups) < GROUPS_PER_PAGE:
+                return lines
+            page += 1
 
     def _attribute_problems(self) -> list[str]:
         """A due-date attribute that Zammad would still drop from ticket updates."""

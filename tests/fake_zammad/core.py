@@ -40,7 +40,7 @@ ADMIN_COLLECTIONS = {
     "/api/v1/overviews": "admin.overview",
 }
 ALL_PERMISSIONS = frozenset(
-    {"ticket.agent", "admin.tag", "admin.setting", *ADMIN_COLLECTIONS.values()}
+    {"ticket.agent", "admin.tag", "admin.setting", "admin.group", *ADMIN_COLLECTIONS.values()}
 )
 # Columns of each admin table (db/migrate/20120101000001_create_base.rb and
 # 20120101000010_create_ticket.rb); param_cleanup keeps only these
@@ -667,6 +667,15 @@ class FakeZammad:
             return 200, self._index(query, expand=flags.get("expand", False)), {}
         if path.startswith("/api/v1/tag_list"):
             return self._tag_list(method, body or {})
+        if method == "GET" and path == "/api/v1/groups":
+            # groups_controller.rb#index is model_index_render (application_controller/
+            # renders_models.rb): paginate_with(default: 500), CanPaginate::Pagination's
+            # max 1000, ordered by id; Controllers::GroupsControllerPolicy demands
+            # admin.group (default_permit!).
+            self._need("admin.group")
+            limit, offset = _paginate(query, default=500, maximum=1000)
+            groups = [_json_ready(group) for _, group in sorted(self.groups.items())]
+            return 200, groups[offset : offset + limit], {}
         if method == "GET" and path == "/api/v1/tags":
             # tags_controller.rb#list: {"tags": [...]} in the order they were added.
             ticket_id = int(query.get("o_id", ["0"])[0])
