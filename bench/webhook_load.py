@@ -1,10 +1,11 @@
 """Load benchmark: ticket-warden's receiver behind gunicorn against a bare Flask baseline.
 
-Run: python bench/webhook_load.py [--seconds S] [--clients N] [--rate R]
+Run: python bench/webhook_load.py [--seconds S] [--clients N] [--rate R] [--rounds K]
 Both apps run under the same gunicorn settings on loopback, one after the
 other in the same run: the bare app reads the body and answers 202; the
 receiver verifies the signature, validates the payload, keeps it (SQLite) and
-queues it. Two loads each: as fast as N clients can go (requests/s, p50, p99),
+queues it. Each webhook comes on a connection of its own, as Zammad sends them.
+Two loads each: as fast as N clients can go (requests/s, p50, p99),
 and a steady R requests/s (p50, p99). The load comes from this process's
 threads, so it competes for the same two cores: compare the two columns, not
 the absolute numbers with other machines.
@@ -83,7 +84,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def make_request(url: str, bodies: list[bytes]) -> Callable[[requests.Session, int], float]:
     def send(session: requests.Session, n: int) -> float:
         body = bodies[n % len(bodies)]
-        headers = signed_headers(body)
+        # A connection per webhook, as Zammad's sender makes one per request
+        # (lib/user_agent.rb: get_http builds a new Net::HTTP each time); it also spreads
+        # the load over gunicorn's workers as Zammad's would be, where a kept-alive
+        # connection stays with the worker that took it.
+        headers = signed_headers(body) | {"Connection": "close"}
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000
@@ -165,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     bodies = example_bodies()
     env = {key: value for key, value in os.environ.items() if not key.startswith("WARDEN_")}
@@ -187,6 +192,12 @@ def main() -> None:
             for name in order:
                 app, app_env = apps[name]
                 runs[name].append(measure(app, app_env, bodies, args))
+            print(
+                f"  round {round_number + 1}: flat out, bare Flask "
+                f"{runs['bare'][-1]['requests/s (flat out)']:,.0f} requests/s, ticket-warden "
+                f"{runs['warden'][-1]['requests/s (flat out)']:,.0f}",
+                flush=True,
+            )
     baseline, warden = (
         {key: statistics.median(run[key] for run in runs[name]) for key in runs[name][0]}
         for name in ("bare", "warden")
