@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -363,14 +363,17 @@ JobPerform = Callable[[], JobRequest | None]
 
 @dataclass
 class _Delivery:
+    """One queued job: a fixed request (``send``), or a ``perform`` that reads its
+    request anew at each attempt (``enqueue``)."""
+
     ident: str
-    endpoint: str
-    trigger: str
-    payload: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
-    token: str | None
-    ssl_verify: bool
-    user: str | None
-    password: str | None
+    endpoint: str = ""
+    trigger: str = ""
+    payload: Mapping[str, Any] | Callable[[], Mapping[str, Any]] = field(default_factory=dict)
+    token: str | None = None
+    ssl_verify: bool = True
+    user: str | None = None
+    password: str | None = None
     executions: int = 0
     perform: JobPerform | None = None
 
@@ -446,18 +449,7 @@ class WebhookSender:
         hence the signature, from the records as they are then
         (app/jobs/trigger_webhook_job.rb). ``perform`` does that reading.
         """
-        delivery = _Delivery(
-            ident=str(uuid.uuid4()),
-            endpoint="",
-            trigger="",
-            payload={},
-            token=None,
-            ssl_verify=True,
-            user=None,
-            password=None,
-            perform=perform,
-        )
-        return self._enqueue(delivery)
+        return self._enqueue(_Delivery(ident=str(uuid.uuid4()), perform=perform))
 
     def _enqueue(self, delivery: _Delivery) -> str:
         with self._cond:
